@@ -1,0 +1,43 @@
+# Two entry points (see README.md):
+#   make run   - rebuild 10,000 flows in the embedded Azkaban sandbox through Airflow (SQLite)
+#   make test  - ruff, mypy and the whole pytest suite
+# Everything else here is plumbing for those two.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup test lint typecheck pytest run sandbox bench clean
+
+$(UV):
+	$(PYTHON) -m venv .bootstrap
+	.bootstrap/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+setup: $(VENV)/.synced
+
+lint: setup
+	$(BIN)/ruff check include plugins dags tests benchmarks
+	$(BIN)/ruff format --check include plugins dags tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy include/azkaban_seeder plugins
+
+pytest: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+run: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m azkaban_seeder.demo $(RUN_ARGS)
+
+sandbox: setup
+	$(BIN)/azkaban-seeder sandbox
+
+clean:
+	rm -rf $(VENV) .bootstrap .pytest_cache .mypy_cache .ruff_cache build
