@@ -1,0 +1,76 @@
+"""Azkaban web-server client: settings, transport, reply parsing, retries, endpoints.
+
+Import from here: ``from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings``.
+"""
+
+from __future__ import annotations
+
+from azkaban_seeder.azkaban.client import AzkabanClient, ProjectInfo, ScheduleInfo, UploadResult
+from azkaban_seeder.azkaban.errors import (
+    AzkabanError,
+    AzkabanProtocolError,
+    AzkabanRequestError,
+    AzkabanServerError,
+    AzkabanTransportError,
+    ConnectFailed,
+    ConnectionDropped,
+    ExecutionNotFound,
+    ExecutionNotRunning,
+    ExecutionRejected,
+    FlowCountMismatch,
+    FlowNotFound,
+    ForeignProjectError,
+    InvalidCron,
+    InvalidProjectName,
+    LoginFailed,
+    PermissionDenied,
+    ProjectAlreadyExists,
+    ProjectNotFound,
+    RequestTimeout,
+    ScheduleNotFound,
+    SessionExpired,
+    SettingsError,
+    UploadRejected,
+)
+from azkaban_seeder.azkaban.ownership import MARKER, OUR_FLOW_ID
+from azkaban_seeder.azkaban.retry import RetryPolicy, is_never_acted_on, is_transient
+from azkaban_seeder.azkaban.settings import ConnectionSettings
+from azkaban_seeder.azkaban.stats import RetryStats
+
+__all__ = [
+    "MARKER",
+    "OUR_FLOW_ID",
+    "AzkabanClient",
+    "AzkabanError",
+    "AzkabanProtocolError",
+    "AzkabanRequestError",
+    "AzkabanServerError",
+    "AzkabanTransportError",
+    "ConnectFailed",
+    "ConnectionDropped",
+    "ConnectionSettings",
+    "ExecutionNotFound",
+    "ExecutionNotRunning",
+    "ExecutionRejected",
+    "FlowCountMismatch",
+    "FlowNotFound",
+    "ForeignProjectError",
+    "InvalidCron",
+    "InvalidProjectName",
+    "LoginFailed",
+    "PermissionDenied",
+    "ProjectAlreadyExists",
+    "ProjectInfo",
+    "ProjectNotFound",
+    "RequestTimeout",
+    "RetryPolicy",
+    "RetryStats",
+    "ScheduleInfo",
+    "ScheduleNotFound",
+    "SessionExpired",
+    "SettingsError",
+    "UploadRejected",
+    "UploadResult",
+    "is_never_acted_on",
+    "is_transient",
+]

@@ -1,0 +1,420 @@
+"""The one place that turns an HTTP reply into parsed data or a typed exception.
+
+Pure functions over `RawReply` (status, content type, body text, cookies): no HTTP here, so
+every reply shape of the spec (docs: /work/shared/azkaban-api.md) is unit-testable.
+
+Azkaban answers almost every application error with HTTP 200, so the verdict comes from the
+body. The five shapes of an unknown/expired session (spec 1.4) all become `SessionExpired`:
+
+1. GET with ``ajax=``            -> ``{"error" : "session"}``
+2. GET without ``ajax``          -> the HTML login page (HTTP 200)
+3. POST + X-Requested-With       -> ``{"status":"error","message":"Invalid Session. Need to
+   re-login","action":"login"}`` (compact, no content type)
+4. POST without that header      -> the HTML login page
+5. multipart POST (upload)       -> text ``Login error. Need username and password``
+
+Upload HTTP 500 verdict: a JSON body is the upload servlet's own answer (it caught the
+exception; nothing was persisted). A validator report ("Validator ... reports errors:") or an
+"Installation Failed.<br>..." message about the zip ("Error unzipping file.", ``.project``
+problems, a rejection) is permanent (`UploadRejected`), unless the message names the
+database/storage layer (SQL, "Error Chunking ... db", connection, timeout, deadlock), which is
+`AzkabanServerError` (transient). A non-JSON 5xx (Jetty error page, proxy page) is transient.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote
+
+from azkaban_seeder.azkaban import errors as e
+
+
+class RequestKind(StrEnum):
+    """How a request was sent; decides which session-expiry shapes are possible."""
+
+    LOGIN = "login"  # url-encoded POST action=login
+    AJAX_GET = "ajax_get"  # GET with ajax=...
+    FORM_POST = "form_post"  # url-encoded POST with X-Requested-With
+    MULTIPART = "multipart"  # multipart POST (upload)
+    PAGE_GET = "page_get"  # GET without ajax (delete): 302 + message cookie expected
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """What came back on the wire, reduced to what the parsers need."""
+
+    status: int
+    content_type: str | None
+    body: str
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    location: str | None = None
+
+
+SUCCESS_COOKIE = "azkaban.success.message"
+FAILURE_COOKIE = "azkaban.failure.message"
+
+_EXPIRED_MULTIPART = "Login error. Need username and password"
+_PASSWORD_IN_QUERY = "Login error. Must pass username and password in request body"
+_INVALID_SESSION = "Invalid Session"
+
+# Ordered: the first pattern found in an error text picks the exception class.
+_ERROR_CLASSES: tuple[tuple[re.Pattern[str], type[e.AzkabanError]], ...] = tuple(
+    (re.compile(pattern), cls)
+    for pattern, cls in (
+        (r"Incorrect Login|Potential DDoS", e.LoginFailed),
+        (r"Project already exists", e.ProjectAlreadyExists),
+        (r"Project names? (must start|cannot be empty)", e.InvalidProjectName),
+        (r"Schedule with ID \S+ does not exist", e.ScheduleNotFound),
+        (
+            r"[Pp]ermission|doesn't have|does not have write|is not an ADMIN|locked out",
+            e.PermissionDenied,
+        ),
+        (r"can not be parsed to quartz cron|Cron expression", e.InvalidCron),
+        (r"Cannot find execution", e.ExecutionNotFound),
+        (r"isn't running", e.ExecutionNotRunning),
+        (r"[Ff]low \S+ (cannot be found|not found) in project", e.FlowNotFound),
+        (
+            r"Project .*(doesn't exist|does not exist|was already removed|not found)",
+            e.ProjectNotFound,
+        ),
+        # create: DB insert failed; server-side, may pass on retry.
+        (r"^Insert project", e.AzkabanServerError),
+    )
+)
+
+# An upload 500 with a JSON body is the servlet's own verdict (it caught the install
+# exception, nothing was persisted): permanent, except failures of the database/storage layer
+# underneath, which may pass on a later attempt.
+_TRANSIENT_INSTALL = re.compile(
+    r"SQL|[Dd]atabase|\bdb\b|Chunking|[Cc]onnection|[Tt]ime ?out|[Tt]imed out|[Dd]eadlock"
+    r"|Lock wait|[Ss]torage"
+)
+_VALIDATOR_HEADER = re.compile(r"^Validator .* reports (errors|warnings):$")
+_REPORT_NOISE = {"Installation Failed.", "Too many errors to display."}
+
+
+def classify(message: str, default: type[e.AzkabanError]) -> type[e.AzkabanError]:
+    """The exception class for an Azkaban error text (first matching rule, else `default`)."""
+    for pattern, cls in _ERROR_CLASSES:
+        if pattern.search(message):
+            return cls
+    return default
+
+
+def split_report(text: str) -> list[str]:
+    """Split a ``<br>``-joined validator/installer report into its messages."""
+    parts = (part.strip() for part in re.split(r"<br\s*/?>|\n", text))
+    return [p for p in parts if p and p not in _REPORT_NOISE and not _VALIDATOR_HEADER.match(p)]
+
+
+def error_text(payload: Mapping[str, Any]) -> str | None:
+    """The error carried by a JSON reply: ``error`` key, or ``status: error`` + ``message``."""
+    if payload.get("error") not in (None, ""):
+        return str(payload["error"])
+    if payload.get("status") == "error":
+        return str(payload.get("message") or "unspecified error")
+    return None
+
+
+def _raise(
+    message: str,
+    endpoint: str,
+    raw: RawReply,
+    default: type[e.AzkabanError] = e.AzkabanRequestError,
+) -> None:
+    raise classify(message, default)(message, endpoint=endpoint, status=raw.status, body=raw.body)
+
+
+def raise_for_error(
+    endpoint: str,
+    payload: Mapping[str, Any],
+    raw: RawReply,
+    default: type[e.AzkabanError] = e.AzkabanRequestError,
+) -> None:
+    """Raise the typed error if the JSON reply carries one (HTTP 200 errors included)."""
+    message = error_text(payload)
+    if message is not None:
+        _raise(message, endpoint, raw, default)
+
+
+def _looks_like_html(raw: RawReply) -> bool:
+    head = raw.body.lstrip()[:200].lower()
+    return "html" in (raw.content_type or "").lower() or head.startswith(("<!doctype", "<html"))
+
+
+def _server_failure(endpoint: str, raw: RawReply) -> e.AzkabanError:
+    """A 5xx/429 reply: our own bug if Jetty names a missing/invalid parameter, else transient."""
+    if re.search(r"Missing required parameter|NumberFormatException", raw.body):
+        return e.AzkabanProtocolError(
+            "server rejected the request parameters (client bug)",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    return e.AzkabanServerError(
+        f"server error HTTP {raw.status}", endpoint=endpoint, status=raw.status, body=raw.body
+    )
+
+
+def _check_text_reply(endpoint: str, kind: RequestKind, raw: RawReply) -> None:
+    """Verdict for a 200 reply that is not JSON (login page, login-error text, empty body)."""
+    text = raw.body.strip()
+    if text.startswith(_EXPIRED_MULTIPART):
+        raise e.SessionExpired(
+            "session expired (multipart login error)",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    if text.startswith(_PASSWORD_IN_QUERY):
+        raise e.AzkabanProtocolError(
+            "password sent in the query string (client bug)",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    if text.startswith("Login error"):
+        raise e.LoginFailed(text, endpoint=endpoint, status=raw.status, body=raw.body)
+    if _looks_like_html(raw) and kind is not RequestKind.LOGIN:
+        # Spec 1.4: the login page is what an unauthenticated non-ajax request gets.
+        raise e.SessionExpired(
+            "session expired (login page returned)",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    what = "an empty body" if not text else "a non-JSON body"
+    raise e.AzkabanProtocolError(
+        f"expected JSON, got {what}", endpoint=endpoint, status=raw.status, body=raw.body
+    )
+
+
+def _decode_json(endpoint: str, raw: RawReply) -> dict[str, Any] | None:
+    text = raw.body.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise e.AzkabanProtocolError(
+            "malformed JSON reply", endpoint=endpoint, status=raw.status, body=raw.body
+        ) from None
+    if not isinstance(payload, dict):
+        raise e.AzkabanProtocolError(
+            "JSON reply is not an object", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+    return payload
+
+
+def _check_session_json(endpoint: str, payload: Mapping[str, Any], raw: RawReply) -> None:
+    message = str(payload.get("message") or "")
+    expired = payload.get("error") == "session" or (
+        payload.get("status") == "error"
+        and (payload.get("action") == "login" or message.startswith(_INVALID_SESSION))
+    )
+    if expired:
+        raise e.SessionExpired(
+            "session expired", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+
+
+def parse_json(endpoint: str, kind: RequestKind, raw: RawReply) -> dict[str, Any]:
+    """Parse a JSON-answering endpoint; raise on transport-level verdicts and expired sessions.
+
+    Application errors inside a 200 JSON body are NOT raised here (callers use
+    `raise_for_error` with an endpoint-specific default class).
+    """
+    if raw.status >= 500 or raw.status == 429:
+        raise _server_failure(endpoint, raw)
+    if 300 <= raw.status < 400:
+        raise e.AzkabanProtocolError(
+            f"unexpected redirect to {raw.location!r}",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    payload = _decode_json(endpoint, raw)
+    if raw.status >= 400:
+        message = error_text(payload or {}) or f"HTTP {raw.status}"
+        _raise(message, endpoint, raw)
+    if payload is None:
+        _check_text_reply(endpoint, kind, raw)
+        raise AssertionError("unreachable")  # pragma: no cover - _check_text_reply always raises
+    _check_session_json(endpoint, payload, raw)
+    return payload
+
+
+def parse_ok(
+    endpoint: str,
+    kind: RequestKind,
+    raw: RawReply,
+    default: type[e.AzkabanError] = e.AzkabanRequestError,
+) -> dict[str, Any]:
+    """`parse_json` + `raise_for_error`: the usual "JSON or typed error" endpoint."""
+    payload = parse_json(endpoint, kind, raw)
+    raise_for_error(endpoint, payload, raw, default)
+    return payload
+
+
+# --- endpoint-specific verdicts -----------------------------------------------------------
+
+
+def parse_login(endpoint: str, raw: RawReply) -> str:
+    """POST action=login -> the session id; ``{"error": "Incorrect Login. ..."}`` -> LoginFailed."""
+    payload = parse_json(endpoint, RequestKind.LOGIN, raw)
+    raise_for_error(endpoint, payload, raw, e.LoginFailed)
+    session_id = payload.get("session.id")
+    if payload.get("status") != "success" or not isinstance(session_id, str) or not session_id:
+        raise e.AzkabanProtocolError(
+            "login reply has no session.id",
+            endpoint=endpoint,
+            status=raw.status,
+            body=_redact_session(raw.body),
+        )
+    return session_id
+
+
+def _redact_session(body: str) -> str:
+    return re.sub(r'("session\.id"\s*:\s*")[^"]*', r"\1***", body)
+
+
+def parse_create(endpoint: str, raw: RawReply) -> None:
+    """POST /manager action=create: compact JSON, ``status`` success or error + message."""
+    payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
+    if payload.get("status") != "success":
+        raise e.AzkabanProtocolError(
+            "create reply without status success",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+
+
+def _upload_failure(endpoint: str, raw: RawReply, message: str) -> e.AzkabanError:
+    kwargs: dict[str, Any] = {"endpoint": endpoint, "status": raw.status, "body": raw.body}
+    if raw.status == 410:
+        return e.ProjectNotFound(message, **kwargs)
+    if raw.status == 403 or "write access" in message:
+        return e.PermissionDenied(message, **kwargs)
+    if raw.status >= 500 and "reports errors:" not in message and _TRANSIENT_INSTALL.search(
+        message
+    ):
+        return e.AzkabanServerError(f"upload failed on the server: {message}", **kwargs)
+    if raw.status == 400 and "No project name found" in message:
+        return e.AzkabanProtocolError(message, **kwargs)
+    report = split_report(message)
+    summary = report[0] if len(report) == 1 else f"{len(report)} problems"
+    return e.UploadRejected(f"upload rejected: {summary}", report=report, **kwargs)
+
+
+def parse_upload(endpoint: str, raw: RawReply) -> dict[str, str]:
+    """Multipart POST /manager ajax=upload -> ``{"projectId": str, "version": str[, "warn"]}``.
+
+    Statuses 400/403/410/500 carry ``{"error": ...}``; all values are strings.
+    """
+    payload = _decode_json(endpoint, raw)
+    if payload is None:
+        if raw.status >= 500 or raw.status == 429:
+            raise _server_failure(endpoint, raw)
+        if raw.status == 200:
+            _check_text_reply(endpoint, RequestKind.MULTIPART, raw)
+        raise e.AzkabanProtocolError(
+            "upload reply is not JSON", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+    _check_session_json(endpoint, payload, raw)
+    message = error_text(payload)
+    if message is not None or raw.status != 200:
+        raise _upload_failure(endpoint, raw, message or f"HTTP {raw.status}")
+    if "projectId" not in payload or "version" not in payload:
+        raise e.AzkabanProtocolError(
+            "upload reply lacks projectId/version",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    result = {"projectId": str(payload["projectId"]), "version": str(payload["version"])}
+    if payload.get("warn"):
+        result["warn"] = str(payload["warn"])
+    return result
+
+
+def parse_schedule(endpoint: str, raw: RawReply) -> int:
+    """ajax=scheduleCronFlow -> scheduleId. An ``error`` key wins even beside status success."""
+    payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
+    schedule_id = as_int(payload.get("scheduleId"))
+    if payload.get("status") != "success" or schedule_id is None or schedule_id <= 0:
+        raise e.AzkabanProtocolError(
+            "schedule reply without a positive scheduleId",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    return schedule_id
+
+
+def parse_execute(endpoint: str, raw: RawReply) -> int:
+    """ajax=executeFlow -> execid. Success iff no ``error`` and ``execid`` > 0 (spec 4.10)."""
+    payload = parse_ok(endpoint, RequestKind.FORM_POST, raw, e.ExecutionRejected)
+    exec_id = as_int(payload.get("execid"))
+    if exec_id is None or exec_id <= 0:
+        message = str(payload.get("message") or "no execution id returned")
+        raise e.ExecutionRejected(message, endpoint=endpoint, status=raw.status, body=raw.body)
+    return exec_id
+
+
+def parse_status_reply(endpoint: str, raw: RawReply) -> str:
+    """``{"status": "success"|"error", "message": ...}`` replies (e.g. removeSched)."""
+    payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
+    if payload.get("status") != "success":
+        raise e.AzkabanProtocolError(
+            "reply without status success", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+    return str(payload.get("message") or "")
+
+
+def cookie_message(value: str) -> str:
+    """Decode a Jetty message cookie value (quoted and/or percent-encoded)."""
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if "%" in text or ("+" in text and " " not in text):
+        text = unquote(text.replace("+", " "))
+    return text
+
+
+def parse_delete(endpoint: str, raw: RawReply) -> str:
+    """GET /manager?delete=true: a 302 whose message cookie carries the verdict."""
+    if 300 <= raw.status < 400:
+        if FAILURE_COOKIE in raw.cookies:
+            _raise(cookie_message(raw.cookies[FAILURE_COOKIE]), endpoint, raw)
+        if SUCCESS_COOKIE in raw.cookies:
+            return cookie_message(raw.cookies[SUCCESS_COOKIE])
+        raise e.AzkabanProtocolError(
+            "delete redirect without a message cookie",
+            endpoint=endpoint,
+            status=raw.status,
+            body=raw.body,
+        )
+    if raw.status >= 500 or raw.status == 429:
+        raise _server_failure(endpoint, raw)
+    if raw.status == 200:
+        _check_text_reply(endpoint, RequestKind.PAGE_GET, raw)
+    raise e.AzkabanProtocolError(
+        "delete did not redirect", endpoint=endpoint, status=raw.status, body=raw.body
+    )
+
+
+def as_int(value: Any) -> int | None:
+    """Azkaban mixes ints and numeric strings for ids; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return None

@@ -1,0 +1,214 @@
+"""HTTP transport: one requests.Session, one Azkaban session per process, no retries here.
+
+- Login once (POST ``action=login``, url-encoded body, never the query string) and reuse the
+  session id for every call; `invalidate()` after a `SessionExpired` makes the next `send`
+  log in again (counted as a re-login).
+- The session id travels in the ``azkaban.browser.session.id`` cookie header we set per
+  request, not in URLs, so neither we nor urllib3's debug log ever print it. The cookie jar
+  refuses server cookies, so a stale session cookie can never shadow a fresh id.
+- Every request has (connect, read) timeouts; TLS verification is on unless settings say
+  otherwise; POSTs carry ``X-Requested-With: XMLHttpRequest`` (spec 1.3: JSON instead of the
+  login page when the session is gone).
+- requests/urllib3 failures become `ConnectFailed` (never sent), `RequestTimeout` or
+  `ConnectionDropped` (server may have acted).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
+
+from azkaban_seeder import __version__
+from azkaban_seeder.azkaban import errors as e
+from azkaban_seeder.azkaban import replies
+from azkaban_seeder.azkaban.multipart import MultipartBody
+from azkaban_seeder.azkaban.replies import RawReply, RequestKind
+from azkaban_seeder.azkaban.settings import ConnectionSettings
+from azkaban_seeder.azkaban.stats import RetryStats
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "azkaban.browser.session.id"
+AJAX_HEADER = {"X-Requested-With": "XMLHttpRequest"}
+
+
+class Transport:
+    """Sends single requests (no retry loop) with the process's Azkaban session."""
+
+    def __init__(
+        self, settings: ConnectionSettings, stats: RetryStats, *, fresh_after: float = 60.0
+    ) -> None:
+        self.settings = settings
+        self.stats = stats
+        self.fresh_after = fresh_after
+        self._http = requests.Session()
+        self._http.verify = settings.verify
+        self._http.headers["User-Agent"] = f"azkaban-seeder/{__version__}"
+        self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._session_id: str | None = None
+        self._logins = 0
+        self._last_used = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def has_session(self) -> bool:
+        return self._session_id is not None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def is_stale(self) -> bool:
+        """True if a session exists but was not used for `fresh_after` seconds (without a
+        session the next `send` logs in, which is fresh by definition)."""
+        return self._session_id is not None and (
+            time.monotonic() - self._last_used > self.fresh_after
+        )
+
+    def invalidate(self) -> None:
+        """Forget the session (the server said it is gone); the next send logs in again."""
+        with self._lock:
+            self._session_id = None
+
+    def login(self) -> None:
+        """POST / with ``action=login&username=..&password=..`` (url-encoded body).
+
+        Reply ``{"status": "success", "session.id": "<uuid>"}``; errors -> `LoginFailed`.
+        """
+        reply = self._exchange(
+            "login",
+            "POST",
+            "/",
+            data={
+                "action": "login",
+                "username": self.settings.user,
+                "password": self.settings.password,
+            },
+            headers=dict(AJAX_HEADER),
+        )
+        session_id = replies.parse_login("login", reply)
+        with self._lock:
+            relogin = self._logins > 0
+            self._logins += 1
+            self._session_id = session_id
+            self._last_used = time.monotonic()
+        self.stats.count_login(relogin=relogin)
+        log.info(
+            "azkaban: %s as user %s at %s",
+            "re-logged in" if relogin else "logged in",
+            self.settings.user,
+            self.settings.url,
+        )
+
+    def send(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        body: MultipartBody | None = None,
+        timeout: float | None = None,
+    ) -> RawReply:
+        """One authenticated request (logging in first if needed); no parsing, no retry."""
+        if self._session_id is None:
+            self.login()
+        headers = {"Cookie": f"{SESSION_COOKIE}={self._session_id}"}
+        if method == "POST":
+            headers.update(AJAX_HEADER)
+        payload: Any = data
+        if body is not None:
+            headers["Content-Type"] = body.content_type
+            headers["Content-Length"] = str(len(body))
+            payload = body
+        reply = self._exchange(
+            endpoint, method, path, params=params, data=payload, headers=headers, timeout=timeout
+        )
+        self._last_used = time.monotonic()
+        log.debug(
+            "azkaban %s (%s): HTTP %s, %d chars", endpoint, kind, reply.status, len(reply.body)
+        )
+        return reply
+
+    def _exchange(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Any = None,
+        headers: dict[str, str],
+        timeout: float | None = None,
+    ) -> RawReply:
+        self.stats.count_attempt()
+        try:
+            response = self._http.request(
+                method,
+                self.settings.url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=(self.settings.connect_timeout, timeout or self.settings.timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise transport_error(endpoint, exc) from exc
+        if "charset" not in response.headers.get("Content-Type", "").lower():
+            response.encoding = "utf-8"  # avoid charset guessing on multi-MB JSON
+        return RawReply(
+            status=response.status_code,
+            content_type=response.headers.get("Content-Type"),
+            body=response.text,
+            cookies={cookie.name: cookie.value or "" for cookie in response.cookies},
+            location=response.headers.get("Location"),
+        )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its args that are exceptions, urllib3 `.reason`s and chained causes."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        for link in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(link, BaseException):
+                stack.append(link)
+
+
+def transport_error(endpoint: str, exc: requests.RequestException) -> e.AzkabanError:
+    """Map a requests exception onto the transport branch of the error tree."""
+    causes = list(_causes(exc))
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return e.SettingsError(
+            f"TLS verification failed for {endpoint} ({detail}); set verify to a CA bundle path",
+            endpoint=endpoint,
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(c, NewConnectionError | ConnectionRefusedError) for c in causes
+    ):
+        return e.ConnectFailed(f"could not connect ({detail})", endpoint=endpoint)
+    if isinstance(exc, requests.exceptions.ReadTimeout) or any(
+        isinstance(c, ReadTimeoutError) for c in causes
+    ):
+        return e.RequestTimeout(f"no reply in time ({detail})", endpoint=endpoint)
+    if isinstance(
+        exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError
+    ) or any(isinstance(c, Urllib3ProtocolError) for c in causes):
+        return e.ConnectionDropped(f"connection dropped ({detail})", endpoint=endpoint)
+    return e.AzkabanTransportError(f"request failed ({detail})", endpoint=endpoint)

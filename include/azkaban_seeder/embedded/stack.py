@@ -1,0 +1,367 @@
+"""Start and stop a local Airflow 3 stack as subprocesses (no Airflow import).
+
+Each component runs as ``airflow <component>`` in its own process group with this
+interpreter's ``bin/`` first on ``PATH`` (the LocalExecutor and the dag-processor start further
+``airflow`` processes by name). Configuration travels as ``AIRFLOW__SECTION__KEY`` variables so
+nothing is written to the user's ``~/airflow``. ``stop()`` signals every process group and every
+descendant it can still see, so no task or Pool worker outlives the stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+from azkaban_seeder.embedded.rest import AirflowRestClient
+
+logger = logging.getLogger(__name__)
+
+ADMIN_USER = "admin"
+STOP_GRACE_SECONDS = 15.0
+COMPONENT_COMMANDS: dict[str, tuple[str, ...]] = {
+    "scheduler": ("scheduler",),
+    "dag-processor": ("dag-processor",),
+    "triggerer": ("triggerer",),
+}
+
+
+class StackError(RuntimeError):
+    """A component failed to start or died; the message points at its log file."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (bind to port 0 and read it back)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def venv_bin() -> Path:
+    """The ``bin/`` directory of the running interpreter's environment (holds ``airflow``)."""
+    return Path(sys.prefix) / "bin"
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    """Map parent pid -> child pids from ``/proc`` (Linux); empty elsewhere."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = entry.read_text()
+        except OSError:
+            continue
+        # The command name sits in parentheses and may hold spaces: split after the last ')'.
+        fields = text.rsplit(")", 1)[-1].split()
+        if len(fields) > 1:
+            tree.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (children, grandchildren, ...)."""
+    tree = _children_by_parent()
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        for child in tree.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        # A zombie is dead for our purposes (its parent just has not reaped it yet).
+        return stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    return True
+
+
+@dataclass
+class Component:
+    """One running ``airflow`` subprocess and the log file it writes to."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+
+@dataclass
+class EmbeddedAirflow:
+    """A local Airflow stack: ``start()``, drive it through ``api``, ``stop()``.
+
+    ``home`` becomes ``AIRFLOW_HOME`` (SQLite DB, logs, generated admin password). Use it as a
+    context manager so ``stop()`` runs even when a test fails.
+    """
+
+    home: Path
+    dags_folder: Path
+    plugins_folder: Path
+    executor: str = "LocalExecutor"
+    sql_alchemy_conn: str | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    api_port: int | None = None
+    triggerer: bool = False
+    parallelism: int = 16
+    start_timeout: float = 180.0
+    workers: tuple[str, ...] = ()
+    components: list[Component] = field(default_factory=list, init=False)
+    api: AirflowRestClient | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).resolve()
+        self.dags_folder = Path(self.dags_folder).resolve()
+        self.plugins_folder = Path(self.plugins_folder).resolve()
+        self._secret = secrets.token_hex(24)
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def base_url(self) -> str:
+        if self.api_port is None:
+            raise StackError("the stack has no api-server port yet; call start() first")
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "stack-logs"
+
+    def environment(self) -> dict[str, str]:
+        """The environment every component runs with (also useful for ``airflow`` CLI calls)."""
+        # Start from the caller's environment minus its Airflow settings, so a stray
+        # AIRFLOW__* in the shell cannot point the stack at another database.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        db = self.sql_alchemy_conn or f"sqlite:///{self.home / 'airflow.db'}"
+        port = self.api_port or 8080
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "PATH": f"{venv_bin()}{os.pathsep}{env.get('PATH', '')}",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(self.plugins_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": self.executor,
+                "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
+                "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+                "AIRFLOW__API__PORT": str(port),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__SECRET_KEY": self._secret,
+                "AIRFLOW__API_AUTH__JWT_SECRET": self._secret,
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+                "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+                # Tasks must not inherit a terminal's colour codes into their log files.
+                "NO_COLOR": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> EmbeddedAirflow:
+        """Migrate the DB, start api-server, scheduler, dag-processor (+ triggerer, workers)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.api_port is None:
+            self.api_port = free_port()
+        try:
+            self.run_cli("db", "migrate", timeout=self.start_timeout)
+            self._spawn(
+                "api-server",
+                ("api-server", "--host", "127.0.0.1", "--port", str(self.api_port)),
+            )
+            self._wait_for_api()
+            for name in self._component_names():
+                self._spawn(name, COMPONENT_COMMANDS.get(name, (name,)))
+            self.api = AirflowRestClient(self.base_url, ADMIN_USER, self.admin_password())
+            self.api.token()
+        except BaseException:
+            self.stop()
+            raise
+        logger.info("Airflow stack up at %s (home %s)", self.base_url, self.home)
+        return self
+
+    def _component_names(self) -> list[str]:
+        names = ["scheduler", "dag-processor"]
+        if self.triggerer:
+            names.append("triggerer")
+        return names + [f"worker:{w}" for w in self.workers]
+
+    def run_cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow *args`` with the stack's environment; raise `StackError` on failure."""
+        log_path = self.log_dir / f"cli-{args[0]}.log"
+        result = subprocess.run(
+            ["airflow", *args],
+            env=self.environment(),
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        log_path.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise StackError(
+                f"airflow {' '.join(args)} exited {result.returncode}; see {log_path}:\n"
+                f"{result.stderr[-2000:]}"
+            )
+        return result
+
+    def _spawn(self, name: str, args: tuple[str, ...]) -> None:
+        if name.startswith("worker:"):
+            # e.g. "worker:celery worker" -> airflow celery worker
+            args = tuple(name.split(":", 1)[1].split())
+        safe = name.replace(":", "-").replace(" ", "-")
+        log_path = self.log_dir / f"{safe}.log"
+        log_file = log_path.open("ab")
+        process = subprocess.Popen(
+            ["airflow", *args],
+            env=self.environment(),
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() can signal the whole tree
+        )
+        self.components.append(Component(name, process, log_path, log_file))
+        logger.info("started %s (pid %s, log %s)", name, process.pid, log_path)
+
+    def _wait_for_api(self) -> None:
+        """Poll ``GET /api/v2/monitor/health`` until the api-server answers (bounded)."""
+        deadline = time.monotonic() + self.start_timeout
+        url = f"{self.base_url}/api/v2/monitor/health"
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=5).status_code == 200:
+                    return
+            time.sleep(0.5)
+        raise StackError(f"api-server did not answer {url} within {self.start_timeout:.0f}s")
+
+    def admin_password(self, timeout: float = 30.0) -> str:
+        """The simple auth manager's generated password for ``admin`` (written by api-server)."""
+        path = self.home / "simple_auth_manager_passwords.json.generated"
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                return str(json.loads(path.read_text())[ADMIN_USER])
+            if time.monotonic() > deadline:
+                raise StackError(f"no admin password in {path}")
+            time.sleep(0.2)
+
+    def check_alive(self) -> None:
+        """Raise `StackError` naming the log of any component that has exited."""
+        for comp in self.components:
+            code = comp.process.poll()
+            if code is not None:
+                tail = comp.log_path.read_text(errors="replace")[-3000:]
+                raise StackError(f"{comp.name} exited with {code}; log {comp.log_path}:\n{tail}")
+
+    def stop(self) -> None:
+        """Terminate every component's process group and any descendant left; idempotent."""
+        doomed: set[int] = set()
+        for comp in self.components:
+            doomed.update(descendants(comp.process.pid))
+            doomed.add(comp.process.pid)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(comp.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for comp in self.components:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                comp.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        _kill_remaining(doomed, deadline)
+        for comp in self.components:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(comp.process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                comp.process.wait(timeout=5)
+            comp.log_file.close()
+        self.components.clear()
+
+    def __enter__(self) -> EmbeddedAirflow:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ REST shortcuts
+
+    @property
+    def client(self) -> AirflowRestClient:
+        if self.api is None:
+            raise StackError("the stack is not started")
+        return self.api
+
+    def token(self) -> str:
+        """A bearer token for ``/api/v2`` (simple auth manager, ``admin``)."""
+        return self.client.token()
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        """Unpause ``dag_id`` once registered, trigger a manual run, return its run id."""
+        self.client.wait_for_dag(dag_id, timeout=self.start_timeout)
+        self.client.set_paused(dag_id, False)
+        return self.client.trigger(dag_id, conf)
+
+    def wait(
+        self,
+        dag_id: str,
+        run_id: str,
+        timeout: float,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+    ) -> str:
+        """Wait (bounded) for the run to finish; also fails fast if a component died."""
+
+        def poll(run: dict[str, Any]) -> None:
+            self.check_alive()
+            if on_poll is not None:
+                on_poll(run)
+
+        return self.client.wait(dag_id, run_id, timeout, on_poll=poll)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self.client.task_instances(dag_id, run_id)
+
+    def clear_task(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self.client.clear_task(dag_id, run_id, task_id, map_index)
+
+
+def _kill_remaining(pids: set[int], deadline: float) -> None:
+    """SIGTERM-then-SIGKILL any pid of ``pids`` still alive (tasks, Pool workers)."""
+    for pid in pids:
+        if _pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+    while time.monotonic() < deadline and any(_pid_alive(p) for p in pids):
+        time.sleep(0.2)
+    for pid in pids:
+        if _pid_alive(pid):
+            logger.warning("pid %s ignored SIGTERM; killing it", pid)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)

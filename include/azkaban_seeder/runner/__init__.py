@@ -1,0 +1,16 @@
+"""The process-pool runner: per shard, build, check and upload projects; `apply` for all."""
+
+from __future__ import annotations
+
+from azkaban_seeder.runner.apply import ApplyResult, apply
+from azkaban_seeder.runner.results import ProjectResult, ShardResult
+from azkaban_seeder.runner.shard import project_timeout, run_shard
+
+__all__ = [
+    "ApplyResult",
+    "ProjectResult",
+    "ShardResult",
+    "apply",
+    "project_timeout",
+    "run_shard",
+]

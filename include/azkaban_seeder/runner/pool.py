@@ -1,0 +1,132 @@
+"""Process-pool plumbing that is safe inside an Airflow 3 task.
+
+* ``spawn`` start method: ``fork`` inside a threaded Airflow task process can copy a held lock
+  and hang (measured: /work/shared/airflow3-notes.md).
+* `hidden_main`: a spawned child re-imports the parent's ``__main__`` from its ``__file__`` /
+  ``__spec__``. Under an Airflow worker that is the ``airflow`` console script, which imports
+  Airflow and dies on the supervisor's deliberately invalid DB URL. Hiding both attributes
+  while children start makes them skip that step; our worker lives in an importable module.
+* `stop_on_signal`: SIGTERM terminates the children first, then hands over to the previous
+  handler (Airflow's) or exits.
+* `terminate_workers`: ``ProcessPoolExecutor`` has no public "kill the workers" before Python
+  3.14, so we reach for its process table to guarantee no orphan outlives a failed shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+START_METHOD = "spawn"
+JOIN_SECONDS = 3.0
+_MISSING = object()
+
+
+@contextmanager
+def hidden_main() -> Iterator[None]:
+    """Hide ``__main__.__file__`` and ``__spec__`` so spawned children don't re-run it."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved_file = main.__dict__.pop("__file__", _MISSING)
+    saved_spec = main.__dict__.get("__spec__", _MISSING)
+    if saved_spec is not _MISSING:
+        main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        if saved_file is not _MISSING:
+            main.__dict__["__file__"] = saved_file
+        if saved_spec is not _MISSING:
+            main.__dict__["__spec__"] = saved_spec
+
+
+def make_executor(
+    max_workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor on the spawn context (children start lazily on submit)."""
+    return ProcessPoolExecutor(
+        max_workers=max_workers,
+        mp_context=multiprocessing.get_context(START_METHOD),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def worker_pids(executor: ProcessPoolExecutor) -> list[int]:
+    """PIDs of the executor's live worker processes."""
+    processes = getattr(executor, "_processes", None) or {}
+    return [p.pid for p in list(processes.values()) if p.pid is not None and p.is_alive()]
+
+
+def terminate_workers(executor: ProcessPoolExecutor, join_seconds: float = JOIN_SECONDS) -> None:
+    """Stop the pool now: cancel queued work, SIGTERM every child, SIGKILL stragglers."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(join_seconds)
+        if process.is_alive():
+            logger.warning("worker pid %s ignored SIGTERM; killing it", process.pid)
+            process.kill()
+            process.join(join_seconds)
+
+
+def close_executor(executor: ProcessPoolExecutor, join_seconds: float = JOIN_SECONDS) -> None:
+    """Normal shutdown with a bound: idle workers exit on the sentinel, others are killed."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(join_seconds)
+    if any(p.is_alive() for p in processes):
+        terminate_workers(executor, join_seconds)
+
+
+@contextmanager
+def stop_on_signal(
+    executor: ProcessPoolExecutor, signums: tuple[int, ...] = (signal.SIGTERM,)
+) -> Iterator[None]:
+    """While active, a signal terminates the pool's children, then defers to the previous
+    handler (Airflow installs one in task processes) or exits with 128 + signum.
+
+    Signal handlers can only be installed from the main thread; elsewhere (threads of
+    ``airflow dags test``) this is a no-op and the task's own timeout applies.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        logger.error("received signal %s: terminating pool workers", signum)
+        terminate_workers(executor)
+        old = previous.get(signum)
+        signal.signal(signum, old if old is not None else signal.SIG_DFL)
+        if callable(old):
+            old(signum, frame)
+        raise SystemExit(128 + signum)
+
+    for signum in signums:
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:
+            continue
+        previous[signum] = current
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old if old is not None else signal.SIG_DFL)

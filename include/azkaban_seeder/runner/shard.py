@@ -1,0 +1,246 @@
+"""`run_shard`: build and upload every project of one shard, in-process or on a spawn pool.
+
+Failure handling, in one place:
+
+* a project that fails (Azkaban refused, retries exhausted, pre-upload check) is a record with
+  ``error``; the other projects carry on;
+* a worker process that dies (OOM killer, segfault, ``os._exit``) breaks the pool: the shard
+  stops at once, naming the project(s) that were in flight;
+* a project that runs past its deadline stops the shard the same way (no wait is unbounded);
+* SIGTERM terminates the workers, then exits (see `pool.stop_on_signal`).
+
+In every case the pool's children are terminated before `run_shard` returns or raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from azkaban_seeder.azkaban import ConnectionSettings
+from azkaban_seeder.plan import ProjectPlan, Shard
+from azkaban_seeder.progress import ProgressCounter
+from azkaban_seeder.runner import pool
+from azkaban_seeder.runner.results import ProjectResult, ShardResult
+from azkaban_seeder.runner.worker import WorkerContext, init_worker, make_client, run_project
+from azkaban_seeder.spec import EnvSpec, RunOptions
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ProjectResult], None]
+
+#: Extra time the first project of each worker gets: starting a spawned interpreter and
+#: importing the package takes seconds on a loaded machine.
+STARTUP_ALLOWANCE = 60.0
+#: Longest single wait before deadlines are re-checked (keeps shutdown and logging lively).
+POLL_SECONDS = 1.0
+#: Seconds per flow for generation, zip writing and the pre-upload check (generous).
+SECONDS_PER_FLOW = 0.05
+
+
+def project_timeout(
+    options: RunOptions, settings: ConnectionSettings, flows: int, scheduled: bool = False
+) -> float:
+    """Deadline for one project, derived from the retry and HTTP bounds.
+
+    Each client call ends within ``retry_max_seconds`` plus one request's timeouts. A project
+    makes about three calls (ensure, upload, a check); with schedules one more per flow, which
+    normally take a fraction of a second each: we allow one slow call's full bound for them
+    plus a second per flow. Local work (generate, zip, check) gets ``SECONDS_PER_FLOW``.
+    """
+    per_call = (
+        options.retry_max_seconds
+        + max(options.upload_timeout, settings.timeout)
+        + settings.connect_timeout
+    )
+    calls = 3 + (1 if scheduled else 0)
+    schedule_budget = float(flows) if scheduled else 0.0
+    return calls * per_call + schedule_budget + SECONDS_PER_FLOW * flows + 5.0
+
+
+def run_shard(
+    spec: EnvSpec,
+    shard: Shard,
+    settings: ConnectionSettings,
+    options: RunOptions,
+    on_progress: ProgressCallback | None = None,
+) -> ShardResult:
+    """Build and upload the projects of ``shard``; never raises for a project's failure.
+
+    ``options.processes`` == 1 runs in this process; more starts a spawn pool of
+    ``min(processes, projects)`` workers, each with its own logged-in client.
+    """
+    started = time.monotonic()
+    counter = ProgressCounter(
+        total_projects=len(shard.projects),
+        total_flows=sum(p.flow_count for p in shard.projects),
+    )
+    label = f"shard {shard.index}"
+
+    def record(result: ProjectResult) -> None:
+        counter.add(result.flows, failed=result.error is not None)
+        logger.info("%s", counter.line(label))
+        if on_progress is not None:
+            on_progress(result)
+
+    processes = max(1, min(int(options.processes), len(shard.projects)))
+    logger.info(
+        "%s (%s): %d projects, %d flows, %d process(es)",
+        label,
+        shard.label,
+        counter.total_projects,
+        counter.total_flows,
+        processes,
+    )
+    if processes == 1:
+        results, error = _run_in_process(spec, shard, settings, options, record)
+    else:
+        results, error = _PoolRun(spec, shard, settings, options, record, processes=processes).run()
+    ordered = [results[p.name] for p in shard.projects]
+    outcome = ShardResult(
+        shard_index=shard.index,
+        label=shard.label,
+        projects=ordered,
+        seconds=round(time.monotonic() - started, 3),
+        error=error,
+    )
+    logger.info(
+        "%s done in %.1fs: %d flows, %d failed project(s)%s",
+        label,
+        outcome.seconds,
+        outcome.flows,
+        len(outcome.failed),
+        f"; {error}" if error else "",
+    )
+    return outcome
+
+
+def _run_in_process(
+    spec: EnvSpec,
+    shard: Shard,
+    settings: ConnectionSettings,
+    options: RunOptions,
+    record: ProgressCallback,
+) -> tuple[dict[str, ProjectResult], str | None]:
+    context = WorkerContext(spec=spec, options=options, client=make_client(settings, options))
+    results: dict[str, ProjectResult] = {}
+    try:
+        for project in shard.projects:
+            result = context.build(project)
+            results[project.name] = result
+            record(result)
+    finally:
+        context.client.close()
+    return results, None
+
+
+class _PoolRun:
+    """One shard on a spawn pool: a sliding window of ``processes`` projects in flight."""
+
+    def __init__(
+        self,
+        spec: EnvSpec,
+        shard: Shard,
+        settings: ConnectionSettings,
+        options: RunOptions,
+        record: ProgressCallback,
+        *,
+        processes: int,
+    ) -> None:
+        self.spec = spec
+        self.shard = shard
+        self.settings = settings
+        self.options = options
+        self.record = record
+        self.processes = processes
+        self.pending: deque[ProjectPlan] = deque(shard.projects)
+        self.in_flight: dict[Future[ProjectResult], tuple[ProjectPlan, float]] = {}
+        self.results: dict[str, ProjectResult] = {}
+        self.first_wave = True
+
+    def run(self) -> tuple[dict[str, ProjectResult], str | None]:
+        executor = pool.make_executor(
+            self.processes,
+            init_worker,
+            (self.spec, self.settings, self.options, os.getpid()),
+        )
+        error: str | None = None
+        try:
+            with pool.stop_on_signal(executor):
+                self._loop(executor)
+        except BrokenProcessPool:
+            error = self._abort("a worker process died")
+        except TimeoutError as exc:
+            error = self._abort(str(exc))
+        finally:
+            if error is None and not self.pending and not self.in_flight:
+                pool.close_executor(executor)
+            else:
+                pool.terminate_workers(executor)
+        return self.results, error
+
+    def _loop(self, executor: ProcessPoolExecutor) -> None:
+        while self.pending or self.in_flight:
+            self._fill(executor)
+            done, _ = wait(
+                list(self.in_flight), timeout=self._next_wait(), return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                result = future.result()  # raises BrokenProcessPool if a worker died
+                project, _deadline = self.in_flight.pop(future)
+                self.results[project.name] = result
+                self.record(result)
+            self._check_deadlines()
+
+    def _fill(self, executor: ProcessPoolExecutor) -> None:
+        allowance = STARTUP_ALLOWANCE if self.first_wave else 0.0
+        # Children are spawned inside submit(); keep __main__ hidden while that happens.
+        with pool.hidden_main():
+            while self.pending and len(self.in_flight) < self.processes:
+                project = self.pending.popleft()
+                limit = project_timeout(
+                    self.options,
+                    self.settings,
+                    project.flow_count,
+                    scheduled=self.spec.schedule != "off",
+                )
+                future = executor.submit(run_project, project)
+                self.in_flight[future] = (project, time.monotonic() + limit + allowance)
+        self.first_wave = False
+
+    def _next_wait(self) -> float:
+        if not self.in_flight:
+            return 0.0
+        nearest = min(deadline for _project, deadline in self.in_flight.values())
+        return max(0.0, min(POLL_SECONDS, nearest - time.monotonic()))
+
+    def _check_deadlines(self) -> None:
+        now = time.monotonic()
+        late = [p.name for p, deadline in self.in_flight.values() if deadline <= now]
+        if late:
+            raise TimeoutError(f"project(s) {', '.join(late)} exceeded the per-project timeout")
+
+    def _abort(self, reason: str) -> str:
+        """Fail the shard: in-flight projects get ``reason``, unstarted ones 'not started'."""
+        for future, (project, _deadline) in list(self.in_flight.items()):
+            # Projects that finished before the failure keep their real result.
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.results[project.name] = future.result()
+                del self.in_flight[future]
+        names = [project.name for project, _deadline in self.in_flight.values()]
+        message = f"{self.shard.label}: {reason} while building {', '.join(names) or '-'}"
+        logger.error("%s; stopping the shard", message)
+        for project, _deadline in self.in_flight.values():
+            self.results[project.name] = ProjectResult(project=project.name, error=message)
+        for project in self.pending:
+            self.results[project.name] = ProjectResult(
+                project=project.name, error=f"not started: {message}"
+            )
+        self.in_flight.clear()
+        self.pending.clear()
+        return message

@@ -1,0 +1,349 @@
+"""The client against a scripted fake server on a real loopback socket: what goes on the wire,
+session reuse/expiry, and transport faults the sandbox cannot produce deterministically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+from fake_azkaban_server import PASSWORD, FakeAzkaban, Recorded, Reply, make_client, small_zip
+
+from azkaban_seeder.azkaban import AzkabanClient
+from azkaban_seeder.azkaban import errors as e
+
+FLOWS = Reply.json({"project": "p1", "projectId": 3, "flows": [{"flowId": "flow_000001"}]})
+UPLOADED = Reply.json({"projectId": "3", "version": "2"})
+SCHEDULED = Reply.json({"status": "success", "scheduleId": 11, "message": "p1.f scheduled."})
+
+
+def by_name(**replies: Reply | list[Reply]):  # type: ignore[no-untyped-def]
+    """Script: answer by ``ajax``/``action`` name; a list is consumed one reply per call."""
+
+    def script(req: Recorded) -> Reply:
+        params = req.params
+        name = params.get("ajax") or params.get("action")
+        if name is None and b'name="ajax"\r\n\r\nupload' in req.body:
+            name = "upload"
+        if name is None and "delete" in params:
+            name = "delete"
+        reply = replies.get(name or "", Reply(404, f"unscripted {name}"))
+        if isinstance(reply, list):
+            return reply.pop(0) if len(reply) > 1 else reply[0]
+        return reply
+
+    return script
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- session reuse and the wire format ------------------------------------------------------
+
+
+def test_one_login_reused_and_session_only_in_cookie(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS, scheduleCronFlow=SCHEDULED)
+    for _ in range(5):
+        assert fake_client.fetch_project_flows("p1") == ["flow_000001"]
+    assert fake_client.schedule_cron_flow("p1", "flow_000001", "0 0 1 * * ?") == 11
+    assert fake_azkaban.logins == 1
+    assert fake_client.stats.snapshot()["logins"] == 1
+    (session_id,) = fake_azkaban.sessions
+    login, *calls = fake_azkaban.requests
+    assert login.method == "POST" and login.query == {}  # password only in the body
+    assert login.form["password"] == [PASSWORD]
+    for req in calls:
+        assert f"azkaban.browser.session.id={session_id}" in req.headers["cookie"]
+        assert session_id not in req.path + json.dumps(req.query)
+    schedule = calls[-1]
+    assert schedule.headers["x-requested-with"] == "XMLHttpRequest"
+    assert schedule.params["cronExpression"] == "0 0 1 * * ?"
+
+
+def test_wrong_password_is_login_failed_not_retried(fake_azkaban: FakeAzkaban) -> None:
+    client = make_client(fake_azkaban.url, password="wrong")
+    with pytest.raises(e.LoginFailed, match="Incorrect Login"):
+        client.login()
+    assert len(fake_azkaban.requests) == 1
+
+
+def test_upload_sends_content_length_never_chunked(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient, tmp_path: Path
+) -> None:
+    fake_azkaban.script = by_name(upload=UPLOADED)
+    data = small_zip()
+    path = tmp_path / "p1.zip"
+    path.write_bytes(data)
+    result = fake_client.upload_project("p1", path)
+    assert (result.project_id, result.version) == ("3", "2")
+    (upload,) = fake_azkaban.calls("upload")
+    assert not upload.chunked and "transfer-encoding" not in upload.headers
+    assert int(upload.headers["content-length"]) == len(upload.body)
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="project"\r\n\r\np1\r\n' in upload.body
+    assert b'filename="p1.zip"\r\nContent-Type: application/zip\r\n\r\n' + data in upload.body
+
+
+def test_upload_expected_flows_mismatch(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = by_name(upload=UPLOADED, fetchprojectflows=FLOWS)
+    assert fake_client.upload_project("p1", small_zip(), expected_flows=1).version == "2"
+    with pytest.raises(e.FlowCountMismatch, match=r"lists 1 flows .* expected 2"):
+        fake_client.upload_project("p1", small_zip(), expected_flows=2)
+
+
+# --- re-login on every expiry shape ---------------------------------------------------------
+
+
+def test_relogin_on_ajax_get_session_error(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    fake_client.fetch_project_flows("p1")
+    fake_azkaban.expire_all()
+    assert fake_client.fetch_project_flows("p1") == ["flow_000001"]
+    assert (fake_azkaban.logins, fake_client.stats.relogins) == (2, 1)
+    assert fake_client.stats.snapshot()["retries_by_reason"] == {"session_expired": 1}
+
+
+@pytest.mark.parametrize("ajax_header_ignored", [False, True], ids=["xhr-json", "login-page"])
+def test_relogin_on_post_shapes(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient, ajax_header_ignored: bool
+) -> None:
+    fake_azkaban.script = by_name(scheduleCronFlow=SCHEDULED)
+    fake_client.login()
+    fake_azkaban.expire_all()
+    fake_azkaban.ajax_header_ignored = ajax_header_ignored
+    assert fake_client.schedule_cron_flow("p1", "f", "0 0 1 * * ?") == 11
+    assert len(fake_azkaban.calls("scheduleCronFlow")) == 2
+    assert fake_client.stats.relogins == 1
+
+
+def test_relogin_on_multipart_text(fake_azkaban: FakeAzkaban) -> None:
+    client = make_client(fake_azkaban.url)
+    client._transport.fresh_after = 3600  # no freshness probe: the upload itself meets expiry
+    fake_azkaban.script = by_name(upload=UPLOADED)
+    client.login()
+    fake_azkaban.expire_all()
+    assert client.upload_project("p1", small_zip()).version == "2"
+    assert len(fake_azkaban.calls("upload")) == 2
+    assert client.stats.relogins == 1
+
+
+def test_stale_session_probed_before_sending_the_zip(fake_azkaban: FakeAzkaban) -> None:
+    client = make_client(fake_azkaban.url)
+    client._transport.fresh_after = 0  # every upload counts as stale
+    fake_azkaban.script = by_name(
+        upload=UPLOADED, getProjectId=Reply.json({"project": "p1", "projectId": 3})
+    )
+    client.login()
+    fake_azkaban.expire_all()
+    client.upload_project("p1", small_zip())
+    assert len(fake_azkaban.calls("upload")) == 1  # the zip went over the wire once
+    # one probe met the expiry; after the re-login the session is fresh, so no second probe
+    assert len(fake_azkaban.calls("getProjectId")) == 1
+    assert client.stats.relogins == 1
+
+
+def test_relogin_on_page_get_login_page(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    ok = Reply(
+        302,
+        "",
+        {
+            "Location": fake_azkaban.url + "/",
+            "Set-Cookie": "azkaban.success.message=\"Project 'p1' was successfully "
+            'deleted and associated schedules are removed."; Path=/',
+        },
+    )
+    fake_azkaban.script = by_name(delete=ok)
+    fake_client.login()
+    fake_azkaban.expire_all()
+    fake_client.delete_project("p1")
+    deletes = [r for r in fake_azkaban.requests if "delete" in r.query]
+    assert len(deletes) == 2 and fake_client.stats.relogins == 1
+    assert all(r.path != "/" or r.method == "POST" for r in fake_azkaban.requests)  # no follow
+
+
+def test_session_expiry_loop_is_bounded(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = lambda req: Reply.json({"error": "session"})
+    with pytest.raises(e.SessionExpired):
+        fake_client.fetch_project_flows("p1")
+    assert fake_azkaban.logins == 4  # one per attempt, attempts=4
+
+
+# --- transient faults and their bounds ------------------------------------------------------
+
+
+def test_5xx_and_dropped_connections_retried_and_counted(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = by_name(fetchprojectflows=[Reply(503, "busy"), Reply(drop=True), FLOWS])
+    assert fake_client.fetch_project_flows("p1") == ["flow_000001"]
+    snapshot = fake_client.stats.snapshot()
+    assert snapshot["retries_by_reason"] == {"connection_dropped": 1, "http_503": 1}
+    assert len(fake_azkaban.calls("fetchprojectflows")) == 3
+
+
+def test_retries_bounded_and_logged_once_each(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_azkaban.script = lambda req: Reply(502, "<html>bad gateway</html>")
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(e.AzkabanServerError) as info:
+        fake_client.fetch_project_flows("p1")
+    assert info.value.status == 502
+    assert len(fake_azkaban.calls("fetchprojectflows")) == 4
+    retry_lines = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(retry_lines) == 3
+    assert fake_client.stats.snapshot()["retries_by_reason"] == {"http_502": 3}
+
+
+def test_read_timeout_retried_for_reads(fake_azkaban: FakeAzkaban) -> None:
+    client = make_client(fake_azkaban.url, timeout=0.3)
+    fake_azkaban.script = by_name(fetchprojectflows=[Reply(delay=0.8), FLOWS])
+    assert client.fetch_project_flows("p1") == ["flow_000001"]
+    assert client.stats.snapshot()["retries_by_reason"] == {"timeout": 1}
+
+
+def test_connect_failure_is_connect_failed_and_bounded() -> None:
+    client = make_client(f"http://127.0.0.1:{closed_port()}", attempts=3)
+    with pytest.raises(e.ConnectFailed):
+        client.fetch_all_projects()
+    assert client.stats.snapshot()["retries_by_reason"] == {"connect_failed": 2}
+    assert client.stats.attempts == 3
+
+
+def test_upload_validator_report_not_retried_generic_500_retried(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    report = Reply.json(
+        {
+            "error": "Validator Directory Flow reports errors:<br><br>a has a self cycle<br>",
+            "projectId": "3",
+            "version": "1",
+        },
+        500,
+    )
+    fake_azkaban.script = by_name(upload=report)
+    with pytest.raises(e.UploadRejected) as info:
+        fake_client.upload_project("p1", small_zip())
+    assert info.value.report == ["a has a self cycle"]
+    assert len(fake_azkaban.calls("upload")) == 1
+    fake_azkaban.script = by_name(upload=[Reply(500, "<html>HTTP ERROR: 500</html>"), UPLOADED])
+    assert fake_client.upload_project("p1", small_zip()).version == "2"
+    assert len(fake_azkaban.calls("upload")) == 3
+
+
+# --- executeFlow is never repeated unless provably unsent -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (Reply(500, "<html>boom</html>"), e.AzkabanServerError),
+        (Reply(drop=True), e.ConnectionDropped),
+        (Reply(delay=0.8), e.RequestTimeout),
+    ],
+    ids=["5xx", "dropped", "timeout"],
+)
+def test_execute_not_retried_when_server_may_have_acted(
+    fake_azkaban: FakeAzkaban, reply: Reply, error: type[Exception]
+) -> None:
+    client = make_client(fake_azkaban.url, timeout=0.3)
+    fake_azkaban.script = by_name(executeFlow=reply)
+    with pytest.raises(error):
+        client.execute_flow("p1", "flow_000001")
+    assert len(fake_azkaban.calls("executeFlow")) == 1
+
+
+def test_execute_retried_after_session_expiry_and_sends_options(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = by_name(
+        executeFlow=Reply.json(
+            {"project": "p1", "flow": "f", "execid": 77, "message": "Execution queued"}
+        )
+    )
+    fake_client.login()
+    fake_azkaban.expire_all()
+    exec_id = fake_client.execute_flow(
+        "p1", "f", concurrentOption="ignore", disabled=["j1"], flowOverride={"k": "v"}
+    )
+    assert exec_id == 77
+    calls = fake_azkaban.calls("executeFlow")
+    assert len(calls) == 2
+    params = calls[-1].params
+    assert params["concurrentOption"] == "ignore"
+    assert json.loads(params["disabled"]) == ["j1"]
+    assert params["flowOverride[k]"] == "v"
+
+
+def test_execute_connect_failure_retried() -> None:
+    client = make_client(f"http://127.0.0.1:{closed_port()}", attempts=2)
+    with pytest.raises(e.ConnectFailed):
+        client.execute_flow("p1", "f")
+    assert client.stats.attempts == 2
+
+
+# --- create/ensure ownership ----------------------------------------------------------------
+
+
+def test_create_timeout_then_already_exists_is_success_if_ours(fake_azkaban: FakeAzkaban) -> None:
+    client = make_client(fake_azkaban.url, timeout=0.3)
+    exists = Reply(200, '{"status":"error","message":"Project already exists."}')
+    fake_azkaban.script = by_name(
+        create=[Reply(delay=0.8), exists],
+        fetchprojectflows=Reply.json({"project": "p1", "flows": []}),
+    )
+    assert client.ensure_project("p1", "load test") is True
+    create = fake_azkaban.calls("create")
+    assert len(create) == 2
+    assert create[0].params["description"] == "load test [managed by azkaban-seeder]"
+
+
+def test_ensure_existing_project(fake_azkaban: FakeAzkaban, fake_client: AzkabanClient) -> None:
+    exists = Reply(200, '{"status":"error","message":"Project already exists."}')
+    fake_azkaban.script = by_name(create=exists, fetchprojectflows=FLOWS)
+    assert fake_client.ensure_project("p1") is False
+    with pytest.raises(e.ProjectAlreadyExists):
+        fake_client.create_project("p1", "x")
+    fake_azkaban.script = by_name(
+        create=exists,
+        fetchprojectflows=Reply.json({"project": "p1", "flows": [{"flowId": "nightly_billing"}]}),
+    )
+    with pytest.raises(e.ForeignProjectError, match="nightly_billing"):
+        fake_client.ensure_project("p1")
+
+
+# --- secrets never logged -------------------------------------------------------------------
+
+
+def test_no_password_or_session_id_in_logs(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_azkaban.script = by_name(fetchprojectflows=[Reply(503, "x"), FLOWS], upload=UPLOADED)
+    seen_sessions: set[str] = set()
+    fake_client.fetch_project_flows("p1")
+    seen_sessions |= fake_azkaban.sessions
+    fake_azkaban.expire_all()
+    fake_client.upload_project("p1", small_zip())
+    seen_sessions |= fake_azkaban.sessions
+    text = caplog.text + repr(fake_client) + repr(fake_client.settings)
+    assert fake_client.stats.relogins == 1 and len(seen_sessions) == 2
+    assert "retrying" in caplog.text  # the log did capture the client's activity
+    assert PASSWORD not in text
+    for session_id in seen_sessions:
+        assert session_id not in text

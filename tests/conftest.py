@@ -1,0 +1,68 @@
+"""Shared fixtures: an in-process Azkaban sandbox server on a free loopback port.
+
+`sandbox` (function scope) gives each test a fresh server and data dir; `sandbox_session`
+(session scope) is shared by read-mostly tests, which must use unique project names.
+`sandbox_factory` starts servers with a custom `SandboxConfig` (stopped after the test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azkaban_seeder.sandbox import SandboxConfig, SandboxServer
+
+
+@dataclass
+class SandboxHandle:
+    """What the fixtures yield: the base URL and the server (for test control)."""
+
+    url: str
+    server: SandboxServer
+    user: str = "azkaban"
+    password: str = "azkaban"
+
+
+def _start(data_dir: Path, **overrides: Any) -> SandboxServer:
+    config = replace(SandboxConfig(port=0, data_dir=data_dir), **overrides)
+    return SandboxServer(config).start()
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxHandle]]:
+    """Start sandboxes with SandboxConfig overrides, e.g. factory(user_roles={...})."""
+    servers: list[SandboxServer] = []
+
+    def make(**overrides: Any) -> SandboxHandle:
+        data_dir = overrides.pop("data_dir", tmp_path / f"sandbox{len(servers)}")
+        server = _start(data_dir, **overrides)
+        servers.append(server)
+        return SandboxHandle(server.url, server)
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
+    """A fresh sandbox per test (port 0, data dir under tmp_path)."""
+    server = _start(tmp_path / "sandbox")
+    try:
+        yield SandboxHandle(server.url, server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """One sandbox shared by the whole session (read-mostly tests; use unique names)."""
+    server = _start(tmp_path_factory.mktemp("sandbox-session"))
+    try:
+        yield SandboxHandle(server.url, server)
+    finally:
+        server.stop()

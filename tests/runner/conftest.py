@@ -1,0 +1,24 @@
+"""Fixtures of the runner tests: connection settings for the sandbox, a unique prefix."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from azkaban_seeder.azkaban import ConnectionSettings
+
+
+@pytest.fixture
+def settings(sandbox) -> ConnectionSettings:
+    return ConnectionSettings(
+        url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0, connect_timeout=3.0
+    )
+
+
+@pytest.fixture
+def prefix(request: pytest.FixtureRequest) -> str:
+    """A prefix unique to the test, so tests sharing one sandbox never see each other."""
+    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
+    return f"t{letters}{time.monotonic_ns() % 100000}"

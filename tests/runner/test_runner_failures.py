@@ -1,0 +1,144 @@
+"""How the pool fails: dead workers, hung projects, SIGTERM, a killed parent, a re-run __main__."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+from runner_helpers import fast_options, small_spec, spawned_children, wait_gone
+
+from azkaban_seeder.plan import plan_shards
+from azkaban_seeder.runner import run_shard
+from azkaban_seeder.runner import shard as shard_module
+from azkaban_seeder.runner.worker import CRASH_ENV, HANG_ENV
+
+# A driver script run as `python script.py URL PREFIX`. Deliberately WITHOUT an
+# `if __name__ == "__main__"` guard: like Airflow's console script, re-running it in a child
+# would start a pool from inside the child. Only `hidden_main` keeps children from doing so.
+DRIVER = textwrap.dedent(
+    """
+    import json, logging, sys
+    from azkaban_seeder.azkaban import ConnectionSettings
+    from azkaban_seeder.plan import plan_shards
+    from azkaban_seeder.runner import run_shard
+    from azkaban_seeder.spec import EnvSpec, RunOptions
+
+    logging.basicConfig(level=logging.INFO)
+    url, prefix = sys.argv[1], sys.argv[2]
+    spec = EnvSpec(flow_count=12, flows_per_project=2, projects_per_shard=6, prefix=prefix)
+    settings = ConnectionSettings(url=url, user="azkaban", password="azkaban", timeout=15.0)
+    options = RunOptions(processes=2, upload_timeout=15.0, retry_max_seconds=30.0)
+    result = run_shard(spec, plan_shards(spec)[0], settings, options)
+    print(json.dumps(result.to_dict()))
+    sys.exit(0 if result.ok else 1)
+    """
+)
+
+
+def _start_driver(tmp_path: Path, url: str, prefix: str, env: dict[str, str]):
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    return subprocess.Popen(
+        [sys.executable, str(script), url, prefix],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_children(pid: int, count: int, seconds: float = 60.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        children = spawned_children(pid)
+        if len(children) >= count:
+            return [c.pid for c in children]
+        time.sleep(0.2)
+    raise AssertionError(f"pool of pid {pid} never reached {count} workers")
+
+
+def test_dead_worker_fails_the_shard_fast_naming_the_project(
+    settings, prefix, monkeypatch
+) -> None:
+    spec = small_spec(prefix)
+    shard = plan_shards(spec)[0]
+    victim = shard.projects[2].name
+    monkeypatch.setenv(CRASH_ENV, victim)
+
+    started = time.monotonic()
+    result = run_shard(spec, shard, settings, fast_options(2))
+    elapsed = time.monotonic() - started
+
+    assert result.error is not None
+    assert "worker process died" in result.error and victim in result.error
+    by_name = {p.project: p for p in result.projects}
+    assert victim in (by_name[victim].error or "")
+    assert all(p.error is None or "worker process died" in p.error for p in result.projects)
+    assert elapsed < 60, f"a dead worker took {elapsed:.1f}s to fail the shard"
+    assert spawned_children() == []
+
+
+def test_hung_project_hits_its_deadline_and_stops_the_shard(
+    settings, prefix, monkeypatch
+) -> None:
+    spec = small_spec(prefix)
+    shard = plan_shards(spec)[0]
+    # Project 2 starts after the first wave (which gets the start-up allowance).
+    victim = shard.projects[2].name
+    monkeypatch.setenv(HANG_ENV, victim)
+    monkeypatch.setattr(shard_module, "project_timeout", lambda *args, **kwargs: 3.0)
+    monkeypatch.setattr(shard_module, "STARTUP_ALLOWANCE", 30.0)
+
+    result = run_shard(spec, shard, settings, fast_options(2))
+
+    assert result.error is not None
+    assert "exceeded the per-project timeout" in result.error and victim in result.error
+    assert "timeout" in ({p.project: p for p in result.projects}[victim].error or "")
+    assert spawned_children() == []
+
+
+def test_sigterm_terminates_workers_and_exits(tmp_path, sandbox, prefix) -> None:
+    proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
+    try:
+        workers = _wait_for_children(proc.pid, 2)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _out, err = proc.communicate()
+
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "terminating pool workers" in err
+    assert wait_gone(workers) == []
+
+
+def test_workers_die_with_a_killed_parent(tmp_path, sandbox, prefix) -> None:
+    proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
+    try:
+        workers = _wait_for_children(proc.pid, 2)
+        proc.kill()  # SIGKILL: no handler runs in the parent
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    proc.communicate()
+
+    assert wait_gone(workers, seconds=15) == []
+
+
+def test_unguarded_main_script_runs_a_spawn_pool(tmp_path, sandbox, prefix) -> None:
+    """Regression (Airflow 3 LocalExecutor): spawned children re-ran the parent's __main__."""
+    proc = _start_driver(tmp_path, sandbox.url, prefix, {})
+    out, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 0, err[-3000:]
+    assert '"failed": 0' in out and '"flows": 12' in out
+    assert psutil.pid_exists(proc.pid) is False or spawned_children(proc.pid) == []

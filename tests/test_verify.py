@@ -1,0 +1,103 @@
+"""verify / independent_count against the sandbox: exact sets, drift, schedules."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from azkaban_seeder.archive import build_project_zip_bytes
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
+from azkaban_seeder.flows import flow_id_for
+from azkaban_seeder.plan import ProjectPlan, plan_projects
+from azkaban_seeder.runner import apply
+from azkaban_seeder.spec import EnvSpec, RunOptions
+from azkaban_seeder.verify import independent_count, project_pattern, verify
+
+
+@pytest.fixture
+def settings(sandbox) -> ConnectionSettings:
+    return ConnectionSettings(url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0)
+
+
+@pytest.fixture
+def prefix(request: pytest.FixtureRequest) -> str:
+    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
+    return f"v{letters}{time.monotonic_ns() % 100000}"
+
+
+OPTIONS = RunOptions(processes=1, upload_timeout=15.0, retry_max_seconds=30.0)
+
+
+def _spec(prefix: str, **overrides: object) -> EnvSpec:
+    values: dict[str, object] = {"flow_count": 15, "flows_per_project": 5, "prefix": prefix}
+    values.update(overrides)
+    return EnvSpec.from_mapping(values)
+
+
+def test_verify_is_ok_after_apply_and_counts_agree(settings, prefix) -> None:
+    spec = _spec(prefix)
+    assert apply(spec, settings, OPTIONS).ok
+
+    report = verify(spec, settings, plan_projects(spec))
+
+    assert report.ok, report.to_dict()
+    assert (report.present, report.expected_flows, report.missing_count) == (15, 15, 0)
+    assert independent_count(settings, prefix) == 15
+
+
+def test_verify_reports_missing_unexpected_and_missing_projects(settings, prefix) -> None:
+    spec = _spec(prefix)
+    assert apply(spec, settings, OPTIONS).ok
+    first, second, _third = plan_projects(spec)
+    # Project 0 now holds flows 2..6: flows 0 and 1 missing, flows 5 and 6 unexpected.
+    shifted = ProjectPlan(first.name, first_flow=2, flow_count=5)
+    with AzkabanClient(settings) as client:
+        client.upload_project(first.name, build_project_zip_bytes(spec, shifted)[0])
+        client.delete_project(second.name)
+
+    report = verify(spec, settings, plan_projects(spec))
+
+    assert not report.ok
+    assert report.missing == {first.name: [flow_id_for(0), flow_id_for(1)]}
+    assert report.unexpected == {first.name: [flow_id_for(5), flow_id_for(6)]}
+    assert report.missing_projects == [second.name]
+    assert report.present == 3 + 5
+    assert report.missing_count == 2 + 5
+    data = report.to_dict()
+    assert data["ok"] is False and data["unexpected_count"] == 2
+    assert independent_count(settings, prefix) == 5 + 5
+
+
+def test_verify_compares_schedules_flow_by_flow(settings, prefix) -> None:
+    spec = _spec(prefix, flow_count=6, flows_per_project=3, schedule="01:00-03:00")
+    result = apply(spec, settings, OPTIONS)
+    assert result.ok, result.to_dict()
+    assert sum(p.scheduled for s in result.shards for p in s.projects) == 6
+    assert verify(spec, settings, plan_projects(spec)).ok
+
+    first = plan_projects(spec)[0]
+    with AzkabanClient(settings) as client:
+        mine = [s for s in client.fetch_schedules() if s.project == first.name]
+        gone = next(s for s in mine if s.flow == flow_id_for(0))
+        client.remove_schedule(gone.schedule_id)
+        client.schedule_cron_flow(first.name, flow_id_for(1), "0 59 23 ? * *")
+
+    report = verify(spec, settings, plan_projects(spec))
+
+    assert report.schedules_checked
+    assert report.schedule_missing == {first.name: [flow_id_for(0)]}
+    assert list(report.schedule_wrong) == [first.name]
+    assert list(report.schedule_wrong[first.name]) == [flow_id_for(1)]
+    assert "0 59 23 ? * *" in report.schedule_wrong[first.name][flow_id_for(1)]
+    assert not report.ok
+
+
+def test_project_pattern_matches_planned_names_only() -> None:
+    pattern = project_pattern("stress")
+    assert pattern.fullmatch("stress_00012")
+    assert pattern.fullmatch("stress_123456")
+    assert not pattern.fullmatch("stress_12")
+    assert not pattern.fullmatch("stressX_00012")
+    assert not pattern.fullmatch("stress_manual")
