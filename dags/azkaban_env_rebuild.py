@@ -23,10 +23,11 @@ concurrent uploads. Nightly at 02:00 UTC with the defaults below (10,000 single-
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
+
 from azkaban_shard_operator import SHARD_RESULT_KEY, AzkabanShardOperator
 
 DAG_ID = "azkaban_env_rebuild"
@@ -187,8 +188,9 @@ def verify(**context: Any) -> dict[str, Any]:
 
 @task(task_id="report", trigger_rule=TriggerRule.ALL_DONE)
 def report(**context: Any) -> dict[str, Any]:
-    import azkaban_rebuild
     from airflow.sdk.exceptions import AirflowFailException
+
+    import azkaban_rebuild
 
     ti, dag_run = context["ti"], context["dag_run"]
     shards = _planned_shards(ti)
@@ -197,8 +199,8 @@ def report(**context: Any) -> dict[str, Any]:
     )
     results = azkaban_rebuild.collect_shard_results(shards, pulled)
     verified = ti.xcom_pull(task_ids="verify")
-    started = dag_run.start_date or datetime.now(timezone.utc)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    started = dag_run.start_date or datetime.now(UTC)
+    seconds = (datetime.now(UTC) - started).total_seconds()
     built = azkaban_rebuild.build_run_report(
         context["params"], results, verified, seconds, dag_run.run_id
     )
@@ -219,7 +221,6 @@ with DAG(
     dag_id=DAG_ID,
     description="Rebuild an Azkaban test environment (plan, converge, upload, verify, report)",
     schedule=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
     params=PARAMS,

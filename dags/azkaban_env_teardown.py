@@ -9,7 +9,7 @@ only lists what would be deleted: read the task log or the XCom, then trigger ag
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
@@ -42,16 +42,13 @@ def teardown(params: dict[str, Any] | None = None) -> dict[str, Any]:
 
     values = params or {}
     settings = AzkabanHook().get_settings()
-    return azkaban_rebuild.teardown_prefix(
-        str(values["prefix"]), bool(values["dry_run"]), settings
-    )
+    return azkaban_rebuild.teardown_prefix(str(values["prefix"]), bool(values["dry_run"]), settings)
 
 
 with DAG(
     dag_id=DAG_ID,
     description="Delete the Azkaban projects of a prefix that azkaban-seeder built",
     schedule=None,
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
     params=PARAMS,

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowException
 
 if TYPE_CHECKING:
     from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
@@ -63,6 +63,7 @@ def base_url(host: str | None, port: int | None, schema: str | None) -> str:
 
 
 def settings_from_fields(
+    *,
     host: str | None,
     port: int | None,
     schema: str | None,
@@ -110,7 +111,12 @@ class AzkabanHook(BaseHook):
         """Look the Connection up now (secrets backends, env vars, or the API server)."""
         conn = self.get_connection(self.azkaban_conn_id)
         return settings_from_fields(
-            conn.host, conn.port, conn.schema, conn.login, conn.password, conn.extra_dejson
+            host=conn.host,
+            port=conn.port,
+            schema=conn.schema,
+            login=conn.login,
+            password=conn.password,
+            extra=conn.extra_dejson,
         )
 
     def get_conn(self) -> AzkabanClient:

@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
+
 from azkaban_links import AzkabanProjectLink
 
 SHARD_RESULT_KEY = "shard_result"
@@ -48,7 +49,9 @@ class AzkabanShardOperator(BaseOperator):
         except (Exception, AirflowTaskTimeout) as exc:
             # Record why, so the report names the shard's projects, then fail as usual.
             reason = f"shard aborted: {type(exc).__name__}: {exc}"
-            ti.xcom_push(SHARD_RESULT_KEY, azkaban_rebuild.failed_shard(self.shard, reason).to_dict())
+            ti.xcom_push(
+                SHARD_RESULT_KEY, azkaban_rebuild.failed_shard(self.shard, reason).to_dict()
+            )
             raise
         ti.xcom_push(SHARD_RESULT_KEY, result.to_dict())
         if not result.ok:

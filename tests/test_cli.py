@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ def prefix(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def azkaban_env(sandbox, monkeypatch) -> ConnectionSettings:
+def azkaban_env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> ConnectionSettings:
     monkeypatch.setenv("AZKABAN_URL", sandbox.url)
     monkeypatch.setenv("AZKABAN_USER", "azkaban")
     monkeypatch.setenv("AZKABAN_PASSWORD", "azkaban")
@@ -45,12 +47,14 @@ def _project_names(settings: ConnectionSettings) -> set[str]:
         (["apply", "--url", "ftp://example"], "ftp://example"),
     ],
 )
-def test_bad_input_exits_2_naming_the_problem(argv, named, capsys) -> None:
+def test_bad_input_exits_2_naming_the_problem(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     assert named in capsys.readouterr().err
 
 
-def test_bad_spec_file_key_exits_2(tmp_path, capsys) -> None:
+def test_bad_spec_file_key_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text("flow_count: 10\nflow_cuont: 20\n")
 
@@ -58,7 +62,7 @@ def test_bad_spec_file_key_exits_2(tmp_path, capsys) -> None:
     assert "flow_cuont" in capsys.readouterr().err
 
 
-def test_plan_prints_the_shards(capsys) -> None:
+def test_plan_prints_the_shards(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         ["plan", "--flow-count", "25", "--flows-per-project", "5", "--projects-per-shard", "2"]
     )
@@ -71,7 +75,9 @@ def test_plan_prints_the_shards(capsys) -> None:
     assert len(rows) == 3
 
 
-def test_plan_reads_a_spec_file_and_flags_override_it(tmp_path, capsys) -> None:
+def test_plan_reads_a_spec_file_and_flags_override_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "spec.json"
     path.write_text(json.dumps({"flow_count": 40, "flows_per_project": 10, "prefix": "file"}))
 
@@ -83,7 +89,9 @@ def test_plan_reads_a_spec_file_and_flags_override_it(tmp_path, capsys) -> None:
     assert len(data["shards"]) == 1 and len(data["shards"][0]["projects"]) == 2
 
 
-def test_apply_then_verify_roundtrip(azkaban_env, prefix, capsys) -> None:
+def test_apply_then_verify_roundtrip(
+    azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec_flags = ["--flow-count", "12", "--flows-per-project", "4", "--prefix", prefix]
 
     code = main(["apply", *spec_flags, "--processes", "2"])
@@ -100,7 +108,9 @@ def test_apply_then_verify_roundtrip(azkaban_env, prefix, capsys) -> None:
     assert data["independent_count"] == 12
 
 
-def test_verify_exits_1_when_flows_are_missing(azkaban_env, prefix, capsys) -> None:
+def test_verify_exits_1_when_flows_are_missing(
+    azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec_flags = ["--flow-count", "8", "--flows-per-project", "4", "--prefix", prefix]
     assert main(["apply", *spec_flags, "--processes", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -113,7 +123,9 @@ def test_verify_exits_1_when_flows_are_missing(azkaban_env, prefix, capsys) -> N
     assert "MISMATCH" in out and f"missing project: {prefix}_00001" in out
 
 
-def test_apply_refuses_a_foreign_project_before_writing(azkaban_env, prefix, capsys) -> None:
+def test_apply_refuses_a_foreign_project_before_writing(
+    azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
     import zipfile
 
@@ -133,7 +145,9 @@ def test_apply_refuses_a_foreign_project_before_writing(azkaban_env, prefix, cap
     assert _project_names(azkaban_env) == before
 
 
-def test_apply_with_bad_password_exits_2(sandbox, prefix, monkeypatch, capsys) -> None:
+def test_apply_with_bad_password_exits_2(
+    sandbox: Any, prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZKABAN_URL", sandbox.url)
     monkeypatch.setenv("AZKABAN_PASSWORD", "nope")
 
@@ -141,7 +155,9 @@ def test_apply_with_bad_password_exits_2(sandbox, prefix, monkeypatch, capsys) -
     assert "refused" in capsys.readouterr().err
 
 
-def test_teardown_dry_run_then_real(azkaban_env, prefix, capsys) -> None:
+def test_teardown_dry_run_then_real(
+    azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["apply", "--flow-count", "8", "--flows-per-project", "4", "--prefix", prefix]) == 0
     capsys.readouterr()
 
@@ -156,7 +172,9 @@ def test_teardown_dry_run_then_real(azkaban_env, prefix, capsys) -> None:
         client.fetch_project_flows(f"{prefix}_00000")
 
 
-def test_password_from_stdin(sandbox, prefix, monkeypatch, capsys) -> None:
+def test_password_from_stdin(
+    sandbox: Any, prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
     monkeypatch.setenv("AZKABAN_PASSWORD", "wrong")  # stdin must win over the environment

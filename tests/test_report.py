@@ -18,9 +18,7 @@ def _shards() -> list[ShardResult]:
             shard_index=1,
             label="rep_00002",
             projects=[
-                ProjectResult(
-                    "rep_00002", 0, 0, 7, {"http_503": 3}, 9.5, "UploadRejected: bad zip"
-                )
+                ProjectResult("rep_00002", 0, 0, 7, {"http_503": 3}, 9.5, "UploadRejected: bad zip")
             ],
             seconds=9.6,
         ),

@@ -6,6 +6,7 @@ import io
 import re
 import time
 import zipfile
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ OPTIONS = RunOptions(processes=1, upload_timeout=15.0, retry_max_seconds=30.0)
 
 
 @pytest.fixture
-def settings(sandbox) -> ConnectionSettings:
+def settings(sandbox: Any) -> ConnectionSettings:
     return ConnectionSettings(url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0)
 
 
@@ -51,7 +52,9 @@ def _exists(client: AzkabanClient, name: str) -> bool:
     return True
 
 
-def test_teardown_deletes_only_our_prefixed_projects(settings, prefix) -> None:
+def test_teardown_deletes_only_our_prefixed_projects(
+    settings: ConnectionSettings, prefix: str
+) -> None:
     spec = EnvSpec(flow_count=6, flows_per_project=3, prefix=prefix, schedule="02:00-04:00")
     assert apply(spec, settings, OPTIONS).ok
     ours = [p.name for p in plan_projects(spec)]
@@ -83,7 +86,7 @@ def test_teardown_deletes_only_our_prefixed_projects(settings, prefix) -> None:
         assert not [s for s in client.fetch_schedules() if s.project in ours]
 
 
-def test_teardown_only_limits_the_candidates(settings, prefix) -> None:
+def test_teardown_only_limits_the_candidates(settings: ConnectionSettings, prefix: str) -> None:
     spec = EnvSpec(flow_count=6, flows_per_project=3, prefix=prefix)
     assert apply(spec, settings, OPTIONS).ok
     first, second = (p.name for p in plan_projects(spec))
@@ -91,9 +94,7 @@ def test_teardown_only_limits_the_candidates(settings, prefix) -> None:
     with AzkabanClient(settings) as client:
         _make_foreign(client, foreign)
 
-    report = teardown(
-        prefix, settings, dry_run=False, only=[first, foreign, f"{prefix}_00099"]
-    )
+    report = teardown(prefix, settings, dry_run=False, only=[first, foreign, f"{prefix}_00099"])
 
     assert report.deleted == [first]
     reasons = dict(report.left_alone)
@@ -103,7 +104,9 @@ def test_teardown_only_limits_the_candidates(settings, prefix) -> None:
         assert _exists(client, second) and _exists(client, foreign)
 
 
-def test_stale_projects_are_ours_and_outside_the_plan(settings, prefix) -> None:
+def test_stale_projects_are_ours_and_outside_the_plan(
+    settings: ConnectionSettings, prefix: str
+) -> None:
     big = EnvSpec(flow_count=9, flows_per_project=3, prefix=prefix)
     assert apply(big, settings, OPTIONS).ok
     with AzkabanClient(settings) as client:
@@ -114,7 +117,9 @@ def test_stale_projects_are_ours_and_outside_the_plan(settings, prefix) -> None:
         assert stale_projects(big, client) == []
 
 
-def test_preflight_refuses_a_foreign_project_in_the_plan(settings, prefix) -> None:
+def test_preflight_refuses_a_foreign_project_in_the_plan(
+    settings: ConnectionSettings, prefix: str
+) -> None:
     spec = EnvSpec(flow_count=6, flows_per_project=3, prefix=prefix)
     with AzkabanClient(settings) as client:
         _make_foreign(client, f"{prefix}_00001")
@@ -125,7 +130,7 @@ def test_preflight_refuses_a_foreign_project_in_the_plan(settings, prefix) -> No
     assert f"{prefix}_00001" in problems[0] and "not ours" in problems[0]
 
 
-def test_preflight_reports_bad_credentials(sandbox, prefix) -> None:
+def test_preflight_reports_bad_credentials(sandbox: Any, prefix: str) -> None:
     wrong = ConnectionSettings(url=sandbox.url, user="azkaban", password="wrong", timeout=5.0)
     with AzkabanClient(wrong) as client:
         problems = preflight(EnvSpec(prefix=prefix), client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from azkaban_seeder.verify import independent_count, project_pattern, verify
 
 
 @pytest.fixture
-def settings(sandbox) -> ConnectionSettings:
+def settings(sandbox: Any) -> ConnectionSettings:
     return ConnectionSettings(url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0)
 
 
@@ -36,7 +37,9 @@ def _spec(prefix: str, **overrides: object) -> EnvSpec:
     return EnvSpec.from_mapping(values)
 
 
-def test_verify_is_ok_after_apply_and_counts_agree(settings, prefix) -> None:
+def test_verify_is_ok_after_apply_and_counts_agree(
+    settings: ConnectionSettings, prefix: str
+) -> None:
     spec = _spec(prefix)
     assert apply(spec, settings, OPTIONS).ok
 
@@ -47,7 +50,9 @@ def test_verify_is_ok_after_apply_and_counts_agree(settings, prefix) -> None:
     assert independent_count(settings, prefix) == 15
 
 
-def test_verify_reports_missing_unexpected_and_missing_projects(settings, prefix) -> None:
+def test_verify_reports_missing_unexpected_and_missing_projects(
+    settings: ConnectionSettings, prefix: str
+) -> None:
     spec = _spec(prefix)
     assert apply(spec, settings, OPTIONS).ok
     first, second, _third = plan_projects(spec)
@@ -70,7 +75,7 @@ def test_verify_reports_missing_unexpected_and_missing_projects(settings, prefix
     assert independent_count(settings, prefix) == 5 + 5
 
 
-def test_verify_compares_schedules_flow_by_flow(settings, prefix) -> None:
+def test_verify_compares_schedules_flow_by_flow(settings: ConnectionSettings, prefix: str) -> None:
     spec = _spec(prefix, flow_count=6, flows_per_project=3, schedule="01:00-03:00")
     result = apply(spec, settings, OPTIONS)
     assert result.ok, result.to_dict()

@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 
 from azkaban_seeder.azkaban import AzkabanClient, AzkabanError, ConnectionSettings
-from azkaban_seeder.converge import preflight
+from azkaban_seeder.converge import preflight, stale_projects
 from azkaban_seeder.plan import plan_projects, plan_shards
 from azkaban_seeder.progress import ProgressCounter, ProgressDisplay
-from azkaban_seeder.report import build_report, format_summary
+from azkaban_seeder.report import build_report, format_summary, verify_lines
 from azkaban_seeder.runner import ProjectResult, apply
 from azkaban_seeder.spec import EnvSpec, RunOptions, SpecError
 from azkaban_seeder.teardown import teardown
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="azkaban-seeder",
         description="Build Azkaban test environments at production scale.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
 
     plan = sub.add_parser("plan", help="show the projects and shards a spec makes")
     _add_spec_flags(plan)
@@ -246,8 +246,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _prune(spec: EnvSpec, client: AzkabanClient, settings: ConnectionSettings) -> list[str]:
-    from azkaban_seeder.converge import stale_projects
-
     stale = stale_projects(spec, client)
     if not stale:
         return []
@@ -276,9 +274,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def format_summary_verify(outcome: dict[str, Any]) -> str:
-    from azkaban_seeder.report import _verify_lines
-
-    lines = _verify_lines(outcome)
+    lines = verify_lines(outcome)
     for kind in ("missing", "unexpected"):
         for name, flows in sorted((outcome.get(kind) or {}).items())[:10]:
             more = " ..." if len(flows) > 5 else ""
@@ -334,15 +330,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     _configure_logging(args.verbose)
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.subcommand](args)
     except UsageError as exc:
-        print(f"azkaban-seeder {args.command}: error: {exc}", file=sys.stderr)
+        print(f"azkaban-seeder {args.subcommand}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except AzkabanError as exc:
-        print(f"azkaban-seeder {args.command}: Azkaban error: {exc}", file=sys.stderr)
+        print(f"azkaban-seeder {args.subcommand}: Azkaban error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print(f"azkaban-seeder {args.command}: interrupted", file=sys.stderr)
+        print(f"azkaban-seeder {args.subcommand}: interrupted", file=sys.stderr)
         return 130
 
 

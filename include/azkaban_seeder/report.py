@@ -82,7 +82,8 @@ def build_report(
     }
 
 
-def _verify_lines(verify: Mapping[str, Any] | None) -> list[str]:
+def verify_lines(verify: Mapping[str, Any] | None) -> list[str]:
+    """Summary lines of a verify outcome (`VerifyReport.to_dict()` form)."""
     if verify is None:
         return ["verify: not run"]
     lines = [
@@ -129,5 +130,5 @@ def format_summary(report: Mapping[str, Any]) -> str:
             lines.append(f"  {failure['project'] or '-'}: {failure['reason']}")
         if len(failures) > MAX_FAILURES_SHOWN:
             lines.append(f"  ... {len(failures) - MAX_FAILURES_SHOWN} more (see --json)")
-    lines.extend(_verify_lines(report.get("verify")))
+    lines.extend(verify_lines(report.get("verify")))
     return "\n".join(lines)

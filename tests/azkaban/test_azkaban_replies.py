@@ -178,8 +178,13 @@ def test_upload_install_failure_depending_on_zip_is_permanent(detail: str) -> No
 
 def test_upload_install_failure_json_is_the_servers_verdict() -> None:
     """A JSON 500 without a storage-layer cause is permanent: retrying the same zip is futile."""
-    body = pretty({"error": "Installation Failed.<br>Upload rejected by policy.",
-                   "projectId": "7", "version": "0"})
+    body = pretty(
+        {
+            "error": "Installation Failed.<br>Upload rejected by policy.",
+            "projectId": "7",
+            "version": "0",
+        }
+    )
     with pytest.raises(e.UploadRejected) as info:
         replies.parse_upload("upload", raw(body, status=500))
     assert info.value.report == ["Upload rejected by policy."]

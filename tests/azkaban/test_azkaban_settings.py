@@ -118,3 +118,16 @@ def test_marker_added_once() -> None:
     assert with_marker("load test") == f"load test {MARKER}"
     assert with_marker(f"x {MARKER}") == f"x {MARKER}"
     assert MARKER in with_marker("")
+
+
+def test_from_env_reads_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZKABAN_URL", "http://azkaban.test:8081")
+    monkeypatch.setenv("AZKABAN_USER", "seeder")
+    monkeypatch.setenv("AZKABAN_PASSWORD", "pw")
+    monkeypatch.setenv("AZKABAN_CA_BUNDLE", "false")
+    settings = ConnectionSettings.from_env()
+    assert (settings.url, settings.user, settings.verify) == (
+        "http://azkaban.test:8081",
+        "seeder",
+        False,
+    )

@@ -347,3 +347,11 @@ def test_no_password_or_session_id_in_logs(
     assert PASSWORD not in text
     for session_id in seen_sessions:
         assert session_id not in text
+
+
+def test_tls_failure_is_a_settings_error_not_retried(fake_azkaban: FakeAzkaban) -> None:
+    """https:// against a plain-HTTP port: the TLS handshake fails; retrying cannot help."""
+    client = make_client(fake_azkaban.url.replace("http://", "https://"))
+    with pytest.raises(e.SettingsError, match="TLS"):
+        client.fetch_all_projects()
+    assert client.stats.attempts == 1

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import jinja2
 import pytest
-from conftest import DAGS
 
 from azkaban_seeder import spec as spec_module
 from azkaban_seeder.plan import plan_shards
 from azkaban_seeder.spec import EnvSpec, RunOptions
+from conftest import DAGS
 
 REBUILD, TEARDOWN = "azkaban_env_rebuild", "azkaban_env_teardown"
 PLUGIN_MODULES = ("azkaban_hook", "azkaban_links", "azkaban_rebuild", "azkaban_shard_operator")
@@ -142,7 +142,22 @@ def test_schedule_and_run_limits(dagbag) -> None:  # type: ignore[no-untyped-def
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert dag.timetable.expression == "0 2 * * *"
-    assert dag.timetable.run_immediately is False  # unpausing must not start a rebuild
+    assert dag.timetable.run_immediately is False
+
+
+def test_unpausing_does_not_start_a_rebuild(dagbag) -> None:  # type: ignore[no-untyped-def]
+    # Regression: with a start_date in the past, CronTriggerTimetable + catchup=False created
+    # today's 02:00 run the moment the DAG was unpaused (a surprise 10,000-flow rebuild that
+    # also held max_active_runs=1 against the manual run). The first run must be in the future.
+    from datetime import UTC, datetime
+
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[REBUILD]))
+    first = dag.next_dagrun_info(last_automated_run_info=None)
+    assert first is not None
+    assert first.run_after > datetime.now(UTC)
+    assert first.run_after.hour == 2
     teardown = dagbag.dags[TEARDOWN]
     assert teardown.timetable.can_be_scheduled is False  # manual only
     assert teardown.params.get_param("dry_run").value is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from azkaban_seeder.azkaban import ConnectionSettings
 
 
 @pytest.fixture
-def settings(sandbox) -> ConnectionSettings:
+def settings(sandbox: Any) -> ConnectionSettings:
     return ConnectionSettings(
         url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0, connect_timeout=3.0
     )

@@ -9,12 +9,16 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
-from runner_helpers import fast_options, small_spec, spawned_children, wait_gone
+import pytest
+from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children, wait_gone
 
-from azkaban_seeder.plan import plan_shards
-from azkaban_seeder.runner import run_shard
+from azkaban_seeder.azkaban import ConnectionSettings
+from azkaban_seeder.flows import expected_flow_ids
+from azkaban_seeder.plan import plan_projects, plan_shards
+from azkaban_seeder.runner import apply, run_shard
 from azkaban_seeder.runner import shard as shard_module
 from azkaban_seeder.runner.worker import CRASH_ENV, HANG_ENV
 
@@ -41,7 +45,9 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _start_driver(tmp_path: Path, url: str, prefix: str, env: dict[str, str]):
+def _start_driver(
+    tmp_path: Path, url: str, prefix: str, env: dict[str, str]
+) -> subprocess.Popen[str]:
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     return subprocess.Popen(
@@ -64,7 +70,7 @@ def _wait_for_children(pid: int, count: int, seconds: float = 60.0) -> list[int]
 
 
 def test_dead_worker_fails_the_shard_fast_naming_the_project(
-    settings, prefix, monkeypatch
+    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = small_spec(prefix)
     shard = plan_shards(spec)[0]
@@ -85,7 +91,7 @@ def test_dead_worker_fails_the_shard_fast_naming_the_project(
 
 
 def test_hung_project_hits_its_deadline_and_stops_the_shard(
-    settings, prefix, monkeypatch
+    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = small_spec(prefix)
     shard = plan_shards(spec)[0]
@@ -103,7 +109,7 @@ def test_hung_project_hits_its_deadline_and_stops_the_shard(
     assert spawned_children() == []
 
 
-def test_sigterm_terminates_workers_and_exits(tmp_path, sandbox, prefix) -> None:
+def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, prefix: str) -> None:
     proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
     try:
         workers = _wait_for_children(proc.pid, 2)
@@ -120,7 +126,7 @@ def test_sigterm_terminates_workers_and_exits(tmp_path, sandbox, prefix) -> None
     assert wait_gone(workers) == []
 
 
-def test_workers_die_with_a_killed_parent(tmp_path, sandbox, prefix) -> None:
+def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox: Any, prefix: str) -> None:
     proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
     try:
         workers = _wait_for_children(proc.pid, 2)
@@ -134,7 +140,7 @@ def test_workers_die_with_a_killed_parent(tmp_path, sandbox, prefix) -> None:
     assert wait_gone(workers, seconds=15) == []
 
 
-def test_unguarded_main_script_runs_a_spawn_pool(tmp_path, sandbox, prefix) -> None:
+def test_unguarded_main_script_runs_a_spawn_pool(tmp_path: Path, sandbox: Any, prefix: str) -> None:
     """Regression (Airflow 3 LocalExecutor): spawned children re-ran the parent's __main__."""
     proc = _start_driver(tmp_path, sandbox.url, prefix, {})
     out, err = proc.communicate(timeout=120)
@@ -142,3 +148,26 @@ def test_unguarded_main_script_runs_a_spawn_pool(tmp_path, sandbox, prefix) -> N
     assert proc.returncode == 0, err[-3000:]
     assert '"failed": 0' in out and '"flows": 12' in out
     assert psutil.pid_exists(proc.pid) is False or spawned_children(proc.pid) == []
+
+
+def test_apply_survives_a_dead_worker_and_a_rerun_converges(
+    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = small_spec(prefix, projects_per_shard=3)  # 6 projects in 2 shards
+    victim = plan_shards(spec)[0].projects[1].name
+    monkeypatch.setenv(CRASH_ENV, victim)
+
+    crashed = apply(spec, settings, fast_options(2))
+
+    first, second = crashed.shards
+    assert first.error is not None and victim in first.error
+    assert second.ok, "the next shard must run on a fresh pool"
+    assert spawned_children() == []
+
+    monkeypatch.delenv(CRASH_ENV)
+    rerun = apply(spec, settings, fast_options(2))
+
+    assert rerun.ok and rerun.flows == 24
+    projects = plan_projects(spec)
+    actual = flows_on_server(settings, [p.name for p in projects])
+    assert all(actual[p.name] == expected_flow_ids(p) for p in projects)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 from runner_helpers import fast_options, flows_on_server, small_spec
 
+from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import plan_projects, plan_shards
 from azkaban_seeder.runner import run_shard
 
 
 @pytest.fixture
-def faults(sandbox) -> Iterator[None]:
+def faults(sandbox: Any) -> Iterator[None]:
     reply = requests.post(
         f"{sandbox.url}/_sandbox/faults",
         json={
@@ -31,7 +33,9 @@ def faults(sandbox) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_faults_still_end_exact_with_retries_counted(settings, prefix, faults, processes) -> None:
+def test_faults_still_end_exact_with_retries_counted(
+    settings: ConnectionSettings, prefix: str, faults: None, processes: int
+) -> None:
     spec = small_spec(prefix)
     shard = plan_shards(spec)[0]
 

@@ -9,16 +9,17 @@ from dataclasses import replace
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children
 
-from azkaban_seeder.azkaban import AzkabanClient, ProjectNotFound
-from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.archive import build_project_zip_bytes
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, ProjectNotFound
+from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import ProjectPlan, plan_projects, plan_shards
 from azkaban_seeder.runner import ProjectResult, ShardResult, apply, run_shard
 from azkaban_seeder.runner import pool as pool_module
 from azkaban_seeder.runner import worker as worker_module
+from azkaban_seeder.spec import EnvSpec
 
 
-def _assert_exact(settings, spec) -> None:
+def _assert_exact(settings: ConnectionSettings, spec: EnvSpec) -> None:
     projects = plan_projects(spec)
     actual = flows_on_server(settings, [p.name for p in projects])
     for project in projects:
@@ -26,7 +27,9 @@ def _assert_exact(settings, spec) -> None:
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_run_shard_uploads_exactly_the_planned_flows(settings, prefix, processes) -> None:
+def test_run_shard_uploads_exactly_the_planned_flows(
+    settings: ConnectionSettings, prefix: str, processes: int
+) -> None:
     spec = small_spec(prefix, flow_count=22)  # the last project holds 2 flows
     shard = plan_shards(spec)[0]
     seen: list[ProjectResult] = []
@@ -43,7 +46,7 @@ def test_run_shard_uploads_exactly_the_planned_flows(settings, prefix, processes
     assert spawned_children() == []
 
 
-def test_shard_result_round_trips_through_json(settings, prefix) -> None:
+def test_shard_result_round_trips_through_json(settings: ConnectionSettings, prefix: str) -> None:
     spec = small_spec(prefix, flow_count=8)
     result = run_shard(spec, plan_shards(spec)[0], settings, fast_options(1))
 
@@ -53,7 +56,7 @@ def test_shard_result_round_trips_through_json(settings, prefix) -> None:
     assert again.to_dict()["flows"] == 8
 
 
-def test_apply_is_idempotent_and_converges(settings, prefix) -> None:
+def test_apply_is_idempotent_and_converges(settings: ConnectionSettings, prefix: str) -> None:
     spec = small_spec(prefix, flow_count=20, projects_per_shard=2)  # 5 projects, 3 shards
     first = apply(spec, settings, fast_options(2))
     assert first.ok and first.flows == 20
@@ -78,7 +81,7 @@ def test_apply_is_idempotent_and_converges(settings, prefix) -> None:
 
 
 def test_pre_upload_check_mismatch_is_an_error_and_nothing_is_uploaded(
-    settings, prefix, monkeypatch
+    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = small_spec(prefix, flow_count=8)
     shard = plan_shards(spec)[0]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import requests
+
+from azkaban_seeder.sandbox import SandboxServer
 
 TIMEOUT = 30
 
@@ -72,3 +74,10 @@ class Az:
         """fetchprojectflows -> sorted flow ids."""
         reply = self.get("/manager", ajax="fetchprojectflows", project=project).json()
         return sorted(f["flowId"] for f in reply["flows"])
+
+
+class SandboxLike(Protocol):
+    """What the `sandbox` fixtures yield (tests/conftest.py `SandboxHandle`)."""
+
+    url: str
+    server: SandboxServer

@@ -14,7 +14,7 @@ LOGIN = {"action": "login", "username": "azkaban", "password": "azkaban"}
 
 
 @pytest.mark.parametrize("path", ["/", "/manager", "/index", "/schedule", "/executor"])
-def test_login_works_on_any_servlet_path(sandbox, path):
+def test_login_works_on_any_servlet_path(sandbox: SandboxLike, path: str) -> None:
     reply = requests.post(sandbox.url + path, data=LOGIN, timeout=10)
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "application/json"
@@ -44,13 +44,13 @@ def test_login_works_on_any_servlet_path(sandbox, path):
         ),
     ],
 )
-def test_login_failures_are_json_error_with_status_200(sandbox, data, error):
+def test_login_failures_are_json_error_with_status_200(sandbox: SandboxLike, data: dict[str, str], error: str) -> None:
     reply = requests.post(sandbox.url, data=data, timeout=10)
     assert reply.status_code == 200
     assert reply.json() == {"error": error}
 
 
-def test_password_in_query_string_is_refused_as_plain_text(sandbox):
+def test_password_in_query_string_is_refused_as_plain_text(sandbox: SandboxLike) -> None:
     reply = requests.post(
         sandbox.url + "/?action=login&username=azkaban&password=azkaban", timeout=10
     )
@@ -58,13 +58,13 @@ def test_password_in_query_string_is_refused_as_plain_text(sandbox):
     assert "Content-Type" not in reply.headers
 
 
-def test_get_login_is_not_handled(sandbox):
+def test_get_login_is_not_handled(sandbox: SandboxLike) -> None:
     reply = requests.get(sandbox.url + "/index", params=LOGIN, timeout=10)
     assert "<!-- /.login -->" in reply.text
     assert "session.id" not in reply.text
 
 
-def test_expired_session_reply_shapes(sandbox):
+def test_expired_session_reply_shapes(sandbox: SandboxLike) -> None:
     url, stale = sandbox.url, {"session.id": str(uuid.uuid4())}
     get_ajax = requests.get(
         url + "/manager", params={"ajax": "fetchprojectflows", "project": "p", **stale}, timeout=10
@@ -101,7 +101,7 @@ def test_expired_session_reply_shapes(sandbox):
     assert multipart.text == "Login error. Need username and password"
 
 
-def test_session_by_cookie_and_stale_cookie_wins_over_param(sandbox):
+def test_session_by_cookie_and_stale_cookie_wins_over_param(sandbox: SandboxLike) -> None:
     az = Az(sandbox.url)
     sid = az.login()
     ok = requests.get(
@@ -120,7 +120,7 @@ def test_session_by_cookie_and_stale_cookie_wins_over_param(sandbox):
     assert stale_cookie.json() == {"error": "session"}
 
 
-def test_new_login_keeps_older_sessions(sandbox):
+def test_new_login_keeps_older_sessions(sandbox: SandboxLike) -> None:
     first, second = Az(sandbox.url), Az(sandbox.url)
     first.login()
     second.login()
@@ -128,7 +128,7 @@ def test_new_login_keeps_older_sessions(sandbox):
     assert first.get("/index", ajax="fetchallprojects").json() == {"projects": []}
 
 
-def test_sliding_idle_ttl_on_sandbox_clock(sandbox_factory):
+def test_sliding_idle_ttl_on_sandbox_clock(sandbox_factory: Callable[..., SandboxLike]) -> None:
     sb = sandbox_factory(session_ttl=100)
     az = Az(sb.url)
     az.login()
@@ -139,7 +139,7 @@ def test_sliding_idle_ttl_on_sandbox_clock(sandbox_factory):
     assert az.get("/index", ajax="fetchallprojects").json() == {"error": "session"}
 
 
-def test_expire_all_control_call(sandbox):
+def test_expire_all_control_call(sandbox: SandboxLike) -> None:
     az = Az(sandbox.url)
     az.login()
     reply = requests.post(sandbox.url + "/_sandbox/sessions/expire-all", timeout=10)
@@ -147,7 +147,7 @@ def test_expire_all_control_call(sandbox):
     assert az.get("/index", ajax="fetchallprojects").json() == {"error": "session"}
 
 
-def test_logout_removes_session(sandbox):
+def test_logout_removes_session(sandbox: SandboxLike) -> None:
     az = Az(sandbox.url)
     az.login()
     reply = az.get("/index", logout="true")
@@ -155,7 +155,7 @@ def test_logout_removes_session(sandbox):
     assert az.get("/index", ajax="fetchallprojects").json() == {"error": "session"}
 
 
-def test_one_shot_credentials_on_urlencoded_post(sandbox):
+def test_one_shot_credentials_on_urlencoded_post(sandbox: SandboxLike) -> None:
     reply = requests.post(
         sandbox.url + "/manager",
         data={
@@ -183,7 +183,7 @@ def test_one_shot_credentials_on_urlencoded_post(sandbox):
     assert bad.status_code == 500
 
 
-def test_one_shot_credentials_on_multipart_upload(sandbox):
+def test_one_shot_credentials_on_multipart_upload(sandbox: SandboxLike) -> None:
     az = Az(sandbox.url)
     az.login()
     az.create("multi")
@@ -199,7 +199,7 @@ def test_one_shot_credentials_on_multipart_upload(sandbox):
     assert bad.text == "Login error: Username/Password not found."
 
 
-def test_sessions_do_not_survive_restart_but_projects_do(sandbox_factory, tmp_path):
+def test_sessions_do_not_survive_restart_but_projects_do(sandbox_factory: Callable[..., SandboxLike], tmp_path: Path) -> None:
     data_dir = tmp_path / "persist"
     first = sandbox_factory(data_dir=data_dir)
     az = Az(first.url)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from azkaban_seeder.azkaban import errors as e
@@ -126,7 +126,7 @@ def _raise(
     endpoint: str,
     raw: RawReply,
     default: type[e.AzkabanError] = e.AzkabanRequestError,
-) -> None:
+) -> NoReturn:
     raise classify(message, default)(message, endpoint=endpoint, status=raw.status, body=raw.body)
 
 
@@ -161,7 +161,7 @@ def _server_failure(endpoint: str, raw: RawReply) -> e.AzkabanError:
     )
 
 
-def _check_text_reply(endpoint: str, kind: RequestKind, raw: RawReply) -> None:
+def _check_text_reply(endpoint: str, kind: RequestKind, raw: RawReply) -> NoReturn:
     """Verdict for a 200 reply that is not JSON (login page, login-error text, empty body)."""
     text = raw.body.strip()
     if text.startswith(_EXPIRED_MULTIPART):
@@ -244,7 +244,6 @@ def parse_json(endpoint: str, kind: RequestKind, raw: RawReply) -> dict[str, Any
         _raise(message, endpoint, raw)
     if payload is None:
         _check_text_reply(endpoint, kind, raw)
-        raise AssertionError("unreachable")  # pragma: no cover - _check_text_reply always raises
     _check_session_json(endpoint, payload, raw)
     return payload
 
@@ -301,8 +300,10 @@ def _upload_failure(endpoint: str, raw: RawReply, message: str) -> e.AzkabanErro
         return e.ProjectNotFound(message, **kwargs)
     if raw.status == 403 or "write access" in message:
         return e.PermissionDenied(message, **kwargs)
-    if raw.status >= 500 and "reports errors:" not in message and _TRANSIENT_INSTALL.search(
-        message
+    if (
+        raw.status >= 500
+        and "reports errors:" not in message
+        and _TRANSIENT_INSTALL.search(message)
     ):
         return e.AzkabanServerError(f"upload failed on the server: {message}", **kwargs)
     if raw.status == 400 and "No project name found" in message:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from azkaban_seeder.runner.apply import ApplyResult, apply
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
-from azkaban_seeder.runner.shard import project_timeout, run_shard
+from azkaban_seeder.runner.shard import ShardRunner, project_timeout, run_shard
 
 __all__ = [
     "ApplyResult",
     "ProjectResult",
     "ShardResult",
+    "ShardRunner",
     "apply",
     "project_timeout",
     "run_shard",

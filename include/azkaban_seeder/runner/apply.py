@@ -15,7 +15,7 @@ from typing import Any
 from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.plan import Shard, plan_shards
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
-from azkaban_seeder.runner.shard import ProgressCallback, run_shard
+from azkaban_seeder.runner.shard import ProgressCallback, ShardRunner
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,12 @@ def apply(
     started = time.monotonic()
     todo = plan_shards(spec) if shards is None else list(shards)
     outcome = ApplyResult()
-    for shard in todo:
-        outcome.shards.append(run_shard(spec, shard, settings, options, on_progress))
+    largest = max((len(s.projects) for s in todo), default=1)
+    processes = max(1, min(options.processes, largest))
+    # One worker setup for all shards: spawned workers and their logins are reused.
+    with ShardRunner(spec, settings, options, processes=processes) as runner:
+        for shard in todo:
+            outcome.shards.append(runner.run(shard, on_progress))
     outcome.seconds = round(time.monotonic() - started, 3)
     logger.info(
         "apply: %d shard(s), %d flows, %d failed project(s) in %.1fs",

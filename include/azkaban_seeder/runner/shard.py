@@ -73,116 +73,160 @@ def run_shard(
     """Build and upload the projects of ``shard``; never raises for a project's failure.
 
     ``options.processes`` == 1 runs in this process; more starts a spawn pool of
-    ``min(processes, projects)`` workers, each with its own logged-in client.
+    ``min(processes, projects)`` workers, each with its own logged-in client, and stops it
+    before returning.
     """
-    started = time.monotonic()
-    counter = ProgressCounter(
-        total_projects=len(shard.projects),
-        total_flows=sum(p.flow_count for p in shard.projects),
-    )
-    label = f"shard {shard.index}"
-
-    def record(result: ProjectResult) -> None:
-        counter.add(result.flows, failed=result.error is not None)
-        logger.info("%s", counter.line(label))
-        if on_progress is not None:
-            on_progress(result)
-
     processes = max(1, min(int(options.processes), len(shard.projects)))
-    logger.info(
-        "%s (%s): %d projects, %d flows, %d process(es)",
-        label,
-        shard.label,
-        counter.total_projects,
-        counter.total_flows,
-        processes,
-    )
-    if processes == 1:
-        results, error = _run_in_process(spec, shard, settings, options, record)
-    else:
-        results, error = _PoolRun(spec, shard, settings, options, record, processes=processes).run()
-    ordered = [results[p.name] for p in shard.projects]
-    outcome = ShardResult(
-        shard_index=shard.index,
-        label=shard.label,
-        projects=ordered,
-        seconds=round(time.monotonic() - started, 3),
-        error=error,
-    )
-    logger.info(
-        "%s done in %.1fs: %d flows, %d failed project(s)%s",
-        label,
-        outcome.seconds,
-        outcome.flows,
-        len(outcome.failed),
-        f"; {error}" if error else "",
-    )
-    return outcome
+    with ShardRunner(spec, settings, options, processes=processes) as runner:
+        return runner.run(shard, on_progress)
 
 
-def _run_in_process(
-    spec: EnvSpec,
-    shard: Shard,
-    settings: ConnectionSettings,
-    options: RunOptions,
-    record: ProgressCallback,
-) -> tuple[dict[str, ProjectResult], str | None]:
-    context = WorkerContext(spec=spec, options=options, client=make_client(settings, options))
-    results: dict[str, ProjectResult] = {}
-    try:
-        for project in shard.projects:
-            result = context.build(project)
-            results[project.name] = result
-            record(result)
-    finally:
-        context.client.close()
-    return results, None
+class ShardRunner:
+    """Runs shards one after another on one worker setup (reused between shards).
 
-
-class _PoolRun:
-    """One shard on a spawn pool: a sliding window of ``processes`` projects in flight."""
+    ``processes == 1``: one in-process client. Otherwise a spawn pool that lives until
+    `close` (or the ``with`` block ends); a shard that breaks the pool (dead worker, deadline)
+    discards it and the next shard starts a fresh one.
+    """
 
     def __init__(
         self,
         spec: EnvSpec,
-        shard: Shard,
         settings: ConnectionSettings,
         options: RunOptions,
-        record: ProgressCallback,
         *,
-        processes: int,
+        processes: int | None = None,
     ) -> None:
         self.spec = spec
-        self.shard = shard
         self.settings = settings
         self.options = options
+        self.processes = max(1, int(processes if processes is not None else options.processes))
+        self._context: WorkerContext | None = None
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ShardRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the pool's workers (bounded) and close the in-process client."""
+        if self._executor is not None:
+            pool.close_executor(self._executor)
+            self._executor = None
+        if self._context is not None:
+            self._context.client.close()
+            self._context = None
+
+    def run(self, shard: Shard, on_progress: ProgressCallback | None = None) -> ShardResult:
+        """Build and upload the projects of ``shard``; see `run_shard`."""
+        started = time.monotonic()
+        counter = ProgressCounter(
+            total_projects=len(shard.projects),
+            total_flows=sum(p.flow_count for p in shard.projects),
+        )
+        label = f"shard {shard.index}"
+
+        def record(result: ProjectResult) -> None:
+            counter.add(result.flows, failed=result.error is not None)
+            logger.info("%s", counter.line(label))
+            if on_progress is not None:
+                on_progress(result)
+
+        logger.info(
+            "%s (%s): %d projects, %d flows, %d process(es)",
+            label,
+            shard.label,
+            counter.total_projects,
+            counter.total_flows,
+            self.processes,
+        )
+        if self.processes == 1:
+            results, error = self._run_in_process(shard, record), None
+        else:
+            results, error = self._run_on_pool(shard, record)
+        outcome = ShardResult(
+            shard_index=shard.index,
+            label=shard.label,
+            projects=[results[p.name] for p in shard.projects],
+            seconds=round(time.monotonic() - started, 3),
+            error=error,
+        )
+        logger.info(
+            "%s done in %.1fs: %d flows, %d failed project(s)%s",
+            label,
+            outcome.seconds,
+            outcome.flows,
+            len(outcome.failed),
+            f"; {error}" if error else "",
+        )
+        return outcome
+
+    def _run_in_process(self, shard: Shard, record: ProgressCallback) -> dict[str, ProjectResult]:
+        if self._context is None:
+            client = make_client(self.settings, self.options)
+            self._context = WorkerContext(spec=self.spec, options=self.options, client=client)
+        results: dict[str, ProjectResult] = {}
+        for project in shard.projects:
+            result = self._context.build(project)
+            results[project.name] = result
+            record(result)
+        return results
+
+    def _run_on_pool(
+        self, shard: Shard, record: ProgressCallback
+    ) -> tuple[dict[str, ProjectResult], str | None]:
+        fresh = self._executor is None
+        if self._executor is None:
+            self._executor = pool.make_executor(
+                self.processes,
+                init_worker,
+                (self.spec, self.settings, self.options, os.getpid()),
+            )
+        executor = self._executor
+        run = _PoolRun(self, shard, record, fresh=fresh)
+        healthy = False
+        try:
+            with pool.stop_on_signal(executor):
+                results, error = run.run(executor)
+            healthy = error is None
+        finally:
+            if not healthy:
+                # A broken, late or interrupted pool is never reused: stop it now.
+                pool.terminate_workers(executor)
+                self._executor = None
+        return results, error
+
+
+class _PoolRun:
+    """One shard on a pool: a sliding window of ``processes`` projects in flight, so each
+    submitted project is really running and its deadline is meaningful."""
+
+    def __init__(
+        self, runner: ShardRunner, shard: Shard, record: ProgressCallback, *, fresh: bool
+    ) -> None:
+        self.spec = runner.spec
+        self.settings = runner.settings
+        self.options = runner.options
+        self.processes = runner.processes
+        self.shard = shard
         self.record = record
-        self.processes = processes
         self.pending: deque[ProjectPlan] = deque(shard.projects)
         self.in_flight: dict[Future[ProjectResult], tuple[ProjectPlan, float]] = {}
         self.results: dict[str, ProjectResult] = {}
-        self.first_wave = True
+        # Workers of a fresh pool still have to start: their first projects get an allowance.
+        self.first_wave = fresh
 
-    def run(self) -> tuple[dict[str, ProjectResult], str | None]:
-        executor = pool.make_executor(
-            self.processes,
-            init_worker,
-            (self.spec, self.settings, self.options, os.getpid()),
-        )
-        error: str | None = None
+    def run(self, executor: ProcessPoolExecutor) -> tuple[dict[str, ProjectResult], str | None]:
+        """Results by project name, and a shard-level error (None if the pool stayed sound)."""
         try:
-            with pool.stop_on_signal(executor):
-                self._loop(executor)
+            self._loop(executor)
         except BrokenProcessPool:
-            error = self._abort("a worker process died")
+            return self.results, self._abort("a worker process died")
         except TimeoutError as exc:
-            error = self._abort(str(exc))
-        finally:
-            if error is None and not self.pending and not self.in_flight:
-                pool.close_executor(executor)
-            else:
-                pool.terminate_workers(executor)
-        return self.results, error
+            return self.results, self._abort(str(exc))
+        return self.results, None
 
     def _loop(self, executor: ProcessPoolExecutor) -> None:
         while self.pending or self.in_flight:

@@ -28,7 +28,7 @@ from azkaban_seeder.sandbox.control import PREFIX, handle_control
 from azkaban_seeder.sandbox.costs import CostModel
 from azkaban_seeder.sandbox.faults import FAULT_KINDS, FaultInjector, FaultSettings
 from azkaban_seeder.sandbox.models import Backend
-from azkaban_seeder.sandbox.multipart import MultipartError, parse_multipart
+from azkaban_seeder.sandbox.multipart import MultipartBody, MultipartError, parse_multipart
 from azkaban_seeder.sandbox.routes import Router, expired_reply, is_login
 from azkaban_seeder.sandbox.sessions import SessionStore
 from azkaban_seeder.sandbox.store import Store
@@ -80,6 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _HTTPServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without NODELAY, Nagle plus delayed ACKs
+        # would add ~40 ms to every keep-alive reply.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def version_string(self) -> str:
         return self.server_version
 
@@ -103,7 +109,13 @@ class _Handler(BaseHTTPRequestHandler):
         stream = self._stream()
         ctype = self.headers.get("Content-Type", "")
         if self.command == "POST" and req.is_multipart:
-            boundary = self.headers.get_param("boundary") or ""
+            boundary = self.headers.get_param("boundary")
+            if not boundary:
+                # No boundary: nothing in the body is readable, so no session field either
+                # (azkaban issue #509: "Login error. Need username and password").
+                read_all(stream, 1 << 40)
+                req.multipart = MultipartBody()
+                return req
             req.multipart = parse_multipart(stream, str(boundary), self.server.sandbox.spool_dir)
             return req
         req.body = read_all(stream, MAX_FORM_BYTES)
@@ -208,7 +220,10 @@ class SandboxServer:
             (self.config.host, self.config.port), self, self.config.request_queue_size
         )
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="azkaban-sandbox", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="azkaban-sandbox",
+            daemon=True,
         )
         self._thread.start()
         user = next(iter(self.config.users), "azkaban")

@@ -168,21 +168,21 @@ def html_page(title: str, message: str = "") -> Reply:
     text = (
         f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)}</title></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n"
-        f'<div class="messaging">{html.escape(message)}</div>\n</body></html>\n'
+        f'<div class="messaging">{html.escape(message, quote=False)}</div>\n</body></html>\n'
     )
     return Reply(200, text.encode("utf-8"), HTML_TYPE)
 
 
 def jetty_error(status: int, reason: str, path: str, cause: str = "") -> Reply:
     """Jetty 6's default error page (e.g. an uncaught ServletException -> 500)."""
-    reason_html = html.escape(reason)
-    caused = f"<h3>Caused by:</h3><pre>{html.escape(cause)}</pre>" if cause else ""
+    reason_html = html.escape(reason, quote=False)
+    caused = f"<h3>Caused by:</h3><pre>{html.escape(cause, quote=False)}</pre>" if cause else ""
     text = (
         "<html>\n<head>\n"
         '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"/>\n'
         f"<title>Error {status} {reason_html}</title>\n</head>\n"
         f"<body><h2>HTTP ERROR {status}</h2>\n"
-        f"<p>Problem accessing {html.escape(path)}. Reason:\n<pre>    {reason_html}</pre></p>"
+        f"<p>Problem accessing {html.escape(path, quote=False)}. Reason:\n<pre>    {reason_html}</pre></p>"
         f"{caused}\n<hr /><i><small>Powered by Jetty://</small></i>\n</body>\n</html>\n"
     )
     return Reply(status, text.encode("iso-8859-1", "replace"), "text/html; charset=iso-8859-1")

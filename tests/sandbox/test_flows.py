@@ -1,0 +1,128 @@
+"""Flow listing and graphs under /manager (spec 4.3, 4.4) and the Jetty 500 for missing params."""
+
+from __future__ import annotations
+
+from sandbox_client import Az
+from sandbox_zips import EMBEDDED_FLOW, flow1_zip, flow2_zip, job
+
+
+def _diamond(az: Az):
+    az.create("graph")
+    jobs = {
+        "d": job(deps=("b", "c")),
+        "b": job(deps=("a",)),
+        "c": job(deps=("a",)),
+        "a": job(),
+        "solo": job(type_="noop"),
+    }
+    assert az.upload("graph", flow1_zip(jobs)).status_code == 200
+
+
+def test_fetchprojectflows_shape(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchprojectflows", project="GRAPH").json()
+    assert reply["project"] == "GRAPH"  # echoes the requested spelling
+    assert reply["projectId"] == 1
+    assert sorted(f["flowId"] for f in reply["flows"]) == ["d", "solo"]
+
+
+def test_fetchflowgraph_nodes_sorted_with_in(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchflowgraph", project="graph", flow="d").json()
+    assert reply["flow"] == "d"
+    assert reply["nodes"] == [
+        {"id": "a", "type": "command"},
+        {"id": "b", "type": "command", "in": ["a"]},
+        {"id": "c", "type": "command", "in": ["a"]},
+        {"id": "d", "type": "command", "in": ["b", "c"]},
+    ]
+
+
+def test_fetchflowgraph_missing_flow(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchflowgraph", project="graph", flow="zz").json()
+    assert reply["error"] == "Flow zz not found in project graph"
+
+
+def test_fetchflowgraph_nests_embedded_flow20(az: Az) -> None:
+    az.create("nest")
+    az.upload("nest", flow2_zip({"main": EMBEDDED_FLOW}))
+    reply = az.get("/manager", ajax="fetchflowgraph", project="nest", flow="main").json()
+    ids = [n["id"] for n in reply["nodes"]]
+    assert ids == sorted(ids) == ["end", "inner", "start"]
+    inner = reply["nodes"][1]
+    assert inner["type"] == "flow"
+    assert inner["flowId"] == inner["flow"] == "main:inner"
+    assert inner["in"] == ["start"]
+    assert inner["nodes"] == [
+        {"id": "x", "type": "command"},
+        {"id": "y", "type": "command", "in": ["x"]},
+    ]
+    # the embedded flow is addressable on its own
+    sub = az.get("/manager", ajax="fetchflowgraph", project="nest", flow="main:inner").json()
+    assert [n["id"] for n in sub["nodes"]] == ["x", "y"]
+
+
+def test_fetchflowjobs_levels_and_edges(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchflowjobs", project="graph", flow="d").json()
+    assert reply["flowId"] == "d"
+    by_id = {n["id"]: n for n in reply["nodes"]}
+    assert by_id["a"]["level"] == 0 and by_id["d"]["level"] == 2
+    assert by_id["a"]["dependents"] == ["b", "c"]
+    assert sorted(by_id["d"]["dependencies"]) == ["b", "c"]
+
+
+def test_fetchflowjobs_missing_flow_is_500(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchflowjobs", project="graph", flow="zz")
+    assert reply.status_code == 500
+
+
+def test_get_project_id_and_unknown_ajax(az: Az) -> None:
+    _diamond(az)
+    assert az.get("/manager", ajax="getProjectId", project="graph").json() == {
+        "project": "graph",
+        "projectId": 1,
+    }
+    assert az.get("/manager", ajax="bogus", project="graph").json() == {
+        "project": "graph",
+        "projectId": 1,
+        "error": "Cannot execute command bogus",
+    }
+
+
+def test_missing_required_parameter_is_jetty_500_html(az: Az) -> None:
+    _diamond(az)
+    reply = az.get("/manager", ajax="fetchFlowExecutions", project="graph", flow="d", length="5")
+    assert reply.status_code == 500
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert "HTTP ERROR 500" in reply.text
+    assert "<pre>    Missing required parameter 'start'.</pre>" in reply.text
+
+
+def test_manager_get_ajax_without_project_is_html_and_post_is_500(az: Az) -> None:
+    get = az.get("/manager", ajax="fetchprojectflows")
+    assert get.status_code == 200
+    assert get.headers["Content-Type"].startswith("text/html")
+    post = az.post("/manager", ajax="fetchprojectflows")
+    assert post.status_code == 500
+    assert "Missing required parameter" in post.text
+
+
+def test_permission_denied_needs_read(sandbox_factory: Callable[..., SandboxLike]) -> None:
+    sb = sandbox_factory(users={"azkaban": "azkaban", "nobody": "n"}, user_roles={"nobody": ()})
+    admin, nobody = Az(sb.url), Az(sb.url)
+    admin.login()
+    nobody.login("nobody", "n")
+    _diamond(admin)
+    reply = nobody.get("/manager", ajax="fetchprojectflows", project="graph").json()
+    assert reply == {
+        "project": "graph",
+        "projectId": 1,
+        "error": "Permission denied. Need READ access.",
+    }
+
+
+def test_unknown_path_is_404(az: Az) -> None:
+    assert az.get("/nowhere").status_code == 404

@@ -1,0 +1,176 @@
+"""Project create / list / delete (spec sections 4.1, 4.5, 4.6)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from sandbox_zips import chain_flows
+
+
+def test_create_reply_is_compact_json_without_content_type(az: Az) -> None:
+    reply = az.post("/manager", action="create", name="alpha", description="first")
+    assert reply.status_code == 200
+    assert "Content-Type" not in reply.headers
+    assert reply.text == '{"status":"success","action":"redirect","path":"manager?project=alpha"}'
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "message"),
+    [
+        (None, "d", "Project name cannot be empty."),
+        ("   ", "d", "Project name cannot be empty."),
+        ("ok", None, "Description cannot be empty."),
+        ("ok", "  ", "Description cannot be empty."),
+        (
+            "1abc",
+            "d",
+            "Project names must start with a letter, followed by any number of letters, "
+            "digits, '-' or '_'.",
+        ),
+        (
+            "a.b",
+            "d",
+            "Project names must start with a letter, followed by any number of letters, "
+            "digits, '-' or '_'.",
+        ),
+        ("a" * 65, "d", "Insert project" + "a" * 65 + " for existing project failed. "),
+    ],
+)
+def test_create_errors_in_check_order(az: Az, name: str | None, description: str | None, message: str) -> None:
+    data = {"action": "create"}
+    if name is not None:
+        data["name"] = name
+    if description is not None:
+        data["description"] = description
+    reply = az.post("/manager", **data)
+    assert reply.text == '{"status":"error","message":"%s"}' % message.replace('"', '\\"')
+
+
+def test_name_regex_admits_pipe_dash_underscore_and_64_chars(az: Az) -> None:
+    for name in ("a|b", "a-b_c9", "x" * 64):
+        assert az.create(name)["status"] == "success", name
+
+
+def test_names_are_unique_case_insensitively(az: Az) -> None:
+    assert az.create("MyProj")["status"] == "success"
+    assert az.create("myproj") == {"status": "error", "message": "Project already exists."}
+
+
+def test_fetchallprojects_lists_active_projects(az: Az) -> None:
+    az.create("one")
+    az.create("two")
+    reply = az.get("/index", ajax="fetchallprojects")
+    assert reply.headers["Content-Type"] == "application/json"
+    projects = reply.json()["projects"]
+    assert [p["projectName"] for p in projects] == ["one", "two"]
+    first = projects[0]
+    assert isinstance(first["projectId"], int)
+    assert first["createdBy"] == "azkaban"
+    assert first["userPermissions"] == [{"first": "azkaban", "second": {"types": ["ADMIN"]}}]
+    assert first["groupPermissions"] == []
+
+
+def test_fetchuserprojects_get_only(az: Az) -> None:
+    az.create("mine")
+    assert [
+        p["projectName"] for p in az.get("/index", ajax="fetchuserprojects").json()["projects"]
+    ] == ["mine"]
+    assert az.get("/index", ajax="fetchuserprojects", user="nobody").json() == {"projects": []}
+    post = az.post("/index", ajax="fetchuserprojects")
+    assert post.status_code == 200
+    assert post.text == ""
+
+
+def test_unknown_index_ajax_is_empty_object(az: Az) -> None:
+    assert az.get("/index", ajax="whatever").json() == {}
+
+
+def test_delete_is_soft_and_name_reusable_with_new_id(az: Az) -> None:
+    az.create("gone")
+    old_id = az.get("/manager", ajax="getProjectId", project="gone").json()["projectId"]
+    reply = az.get("/manager", delete="true", project="gone")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/"
+    assert (
+        "was successfully deleted and associated schedules are removed."
+        in reply.headers["Set-Cookie"]
+    )
+    assert "azkaban.success.message=" in reply.headers["Set-Cookie"]
+    assert az.get("/index", ajax="fetchallprojects").json() == {"projects": []}
+    assert az.get("/manager", ajax="fetchprojectflows", project="gone").json() == {
+        "project": "gone",
+        "error": "Project gone doesn't exist.",
+    }
+    assert az.create("gone")["status"] == "success"
+    new_id = az.get("/manager", ajax="getProjectId", project="gone").json()["projectId"]
+    assert new_id != old_id
+
+
+def test_delete_missing_project_sets_failure_cookie(az: Az) -> None:
+    reply = az.get("/manager", delete="yes", project="nope")
+    assert reply.status_code == 302
+    assert "azkaban.failure.message" in reply.headers["Set-Cookie"]
+    assert "Project nope doesn't exist." in reply.headers["Set-Cookie"]
+
+
+def test_delete_by_post_does_nothing(az: Az) -> None:
+    az.create("stays")
+    reply = az.post("/manager", delete="true", project="stays")
+    assert reply.text == ""
+    assert [
+        p["projectName"] for p in az.get("/index", ajax="fetchallprojects").json()["projects"]
+    ] == ["stays"]
+
+
+def test_delete_needs_admin(sandbox_factory: Callable[..., SandboxLike]) -> None:
+    from sandbox_client import Az
+
+    sb = sandbox_factory(
+        users={"azkaban": "azkaban", "reader": "r"}, user_roles={"reader": ("READ",)}
+    )
+    admin, reader = Az(sb.url), Az(sb.url)
+    admin.login()
+    reader.login("reader", "r")
+    admin.create("guarded")
+    reply = reader.get("/manager", delete="true", project="guarded")
+    assert reply.headers["Location"] == "/manager?project=guarded"
+    assert "Cannot delete. User 'reader' is not an ADMIN." in reply.headers["Set-Cookie"]
+    assert reader.get("/manager", ajax="fetchprojectflows", project="guarded").json()["flows"] == []
+    upload = reader.upload("guarded", chain_flows(1))
+    assert upload.status_code == 400
+    assert upload.json() == {
+        "error": "Installation Failed. User 'reader' does not have write access."
+    }
+
+
+def test_create_requires_post(az: Az) -> None:
+    reply = az.get("/manager", action="create", name="x", description="d")
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert "No project set." in reply.text
+
+
+def test_download_returns_current_zip(az: Az) -> None:
+    az.create("dl")
+    data = chain_flows(2)
+    az.upload("dl", data)
+    reply = az.get("/manager", project="dl", download="true")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "application/zip"
+    assert reply.content == data
+
+
+def test_delete_follow_redirect_shows_message_like_real_ui(sandbox: SandboxLike) -> None:
+    # The PyPI client follows the redirect and looks for the message in the final page.
+    from sandbox_client import Az
+
+    az = Az(sandbox.url)
+    sid = az.login()
+    az.create("followme")
+    reply = requests.get(
+        sandbox.url + "/manager",
+        params={"delete": "true", "project": "followme"},
+        cookies={"azkaban.browser.session.id": sid},
+        timeout=10,
+    )
+    assert reply.status_code == 200
+    assert "Project 'followme' was successfully deleted" in reply.text
