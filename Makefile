@@ -34,7 +34,7 @@ pytest: setup
 test: lint typecheck pytest
 
 run: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m azkaban_seeder.demo $(RUN_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m azkaban_seeder.embedded $(RUN_ARGS)
 
 sandbox: setup
 	$(BIN)/azkaban-seeder sandbox

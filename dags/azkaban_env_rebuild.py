@@ -168,21 +168,21 @@ def prepare(params: dict[str, Any] | None = None) -> dict[str, Any]:
     return azkaban_rebuild.prepare(params or {}, _settings())
 
 
-def _planned_shards(ti: Any) -> list[dict[str, Any]]:
-    """The plan's shards; pulled, not passed, so a failed plan means "skip", not an error."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
+def _planned_shards(ti: Any) -> list[dict[str, Any]] | None:
+    """The plan's shards, pulled rather than passed: after a failed plan there are none."""
     shards = ti.xcom_pull(task_ids="plan")
-    if not shards:
-        raise AirflowSkipException("no plan: the plan task failed")
-    return list(shards)
+    return list(shards) if shards else None
 
 
 @task(task_id="verify", trigger_rule=TriggerRule.ALL_DONE)
 def verify(**context: Any) -> dict[str, Any]:
+    from airflow.sdk.exceptions import AirflowSkipException
+
     import azkaban_rebuild
 
     shards = _planned_shards(context["ti"])
+    if shards is None:
+        raise AirflowSkipException("nothing to verify: the plan task failed")
     return azkaban_rebuild.verify(context["params"], shards, _settings())
 
 
@@ -194,6 +194,9 @@ def report(**context: Any) -> dict[str, Any]:
 
     ti, dag_run = context["ti"], context["dag_run"]
     shards = _planned_shards(ti)
+    if shards is None:
+        # Fail rather than skip: report is the leaf that decides the run's state.
+        raise AirflowFailException("no report: the plan task failed (see its log)")
     pulled = ti.xcom_pull(
         task_ids="upload_shard", key=SHARD_RESULT_KEY, map_indexes=range(len(shards))
     )

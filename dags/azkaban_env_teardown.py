@@ -9,7 +9,6 @@ only lists what would be deleted: read the task log or the XCom, then trigger ag
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from airflow.sdk import DAG, Param, task

@@ -186,3 +186,23 @@ def test_password_from_stdin(
 
     assert code == 1  # nothing applied under this prefix: the project is missing
     assert f"missing project: {prefix}_00000" in capsys.readouterr().out
+
+
+def test_apply_prune_deletes_projects_dropped_from_the_plan(
+    azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["apply", "--flow-count", "12", "--flows-per-project", "4", "--prefix", prefix]) == 0
+    )
+    capsys.readouterr()
+
+    code = main(
+        ["apply", "--flow-count", "4", "--flows-per-project", "4", "--prefix", prefix,
+         "--prune", "--json"]
+    )  # fmt: skip
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["ok"] is True
+    assert report["pruned"] == [f"{prefix}_00001", f"{prefix}_00002"]
+    names = _project_names(azkaban_env)
+    assert f"{prefix}_00000" in names and f"{prefix}_00001" not in names

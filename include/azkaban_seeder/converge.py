@@ -13,6 +13,7 @@ per project whose ownership is in question.
 from __future__ import annotations
 
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from azkaban_seeder.azkaban import (
@@ -29,21 +30,24 @@ from azkaban_seeder.verify import THREADS, ClientPerThread, project_pattern
 logger = logging.getLogger(__name__)
 
 
-def _ownership(clients: ClientPerThread, name: str) -> tuple[str, str | None, bool]:
+def _ownership(
+    clients: ClientPerThread, name: str, pattern: re.Pattern[str]
+) -> tuple[str, str | None, bool]:
     """(name, foreign reason or None, still exists)."""
-    client = clients.get()
     try:
-        flows = client.fetch_project_flows(name)
+        flows = clients.get().fetch_project_flows(name)
     except ProjectNotFound:
         return name, None, False
-    return name, foreign_reason(flows, client.flow_pattern), True
+    return name, foreign_reason(flows, pattern), True
 
 
 def ownership_of(client: AzkabanClient, names: list[str]) -> dict[str, str | None]:
     """Foreign reason (None = ours) for every name that still exists, fetched on 8 threads."""
-    clients = ClientPerThread(client.settings)
-    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="owner") as pool:
-        checked = list(pool.map(lambda n: _ownership(clients, n), names))
+    with (
+        ClientPerThread(client.settings) as clients,
+        ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="owner") as pool,
+    ):
+        checked = list(pool.map(lambda n: _ownership(clients, n, client.flow_pattern), names))
     return {name: reason for name, reason, exists in checked if exists}
 
 

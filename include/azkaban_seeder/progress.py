@@ -89,14 +89,15 @@ class ProgressDisplay:
         self.counter = counter
         self.interval = interval
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._last = 0.0
+        self._last = float("-inf")  # the first update always prints
 
     def update(self, flows: int, failed: bool = False) -> None:
         self.counter.add(flows, failed)
         finished = self.counter.done_projects >= self.counter.total_projects
         now = time.monotonic()
         if self.tty:
-            self.stream.write("\r" + render_bar(self.counter))
+            # "\x1b[K" clears what a longer previous line left behind.
+            self.stream.write("\r" + render_bar(self.counter) + "\x1b[K")
             self.stream.flush()
         elif finished or now - self._last >= self.interval:
             self._last = now

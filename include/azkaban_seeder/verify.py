@@ -101,13 +101,29 @@ class ClientPerThread:
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self.local = threading.local()
+        self.clients: list[AzkabanClient] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> ClientPerThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def get(self) -> AzkabanClient:
         client = getattr(self.local, "client", None)
         if client is None:
             client = AzkabanClient(self.settings)
             self.local.client = client
+            with self.lock:
+                self.clients.append(client)
         return client
+
+    def close(self) -> None:
+        with self.lock:
+            for client in self.clients:
+                client.close()
+            self.clients.clear()
 
 
 def settings_of(settings_or_client: ConnectionSettings | AzkabanClient) -> ConnectionSettings:
@@ -138,14 +154,15 @@ def verify(
     report = VerifyReport(
         expected_projects=len(plans), expected_flows=sum(p.flow_count for p in plans)
     )
-    clients = ClientPerThread(settings_of(settings_or_client))
-    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="verify") as pool:
+    with (
+        ClientPerThread(settings_of(settings_or_client)) as clients,
+        ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="verify") as pool,
+    ):
         fetched = list(pool.map(lambda p: _fetch(clients, p.name), plans))
-    for plan, (_name, actual, error) in zip(plans, fetched, strict=True):
-        _compare(report, plan, actual, error)
-    if spec.schedule_window is not None:
-        client = clients.get()
-        _compare_schedules(report, spec, plans, client.fetch_schedules())
+        for plan, (_name, actual, error) in zip(plans, fetched, strict=True):
+            _compare(report, plan, actual, error)
+        if spec.schedule_window is not None:
+            _compare_schedules(report, spec, plans, clients.get().fetch_schedules())
     report.missing_projects.sort()
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
@@ -216,9 +233,11 @@ def independent_count(settings_or_client: ConnectionSettings | AzkabanClient, pr
     ``fetchallprojects`` then ``fetchprojectflows`` per matching project."""
     settings = settings_of(settings_or_client)
     pattern = project_pattern(prefix)
-    lister = AzkabanClient(settings)
-    names = [p.name for p in lister.fetch_all_projects() if pattern.fullmatch(p.name)]
-    clients = ClientPerThread(settings)
-    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="count") as pool:
-        counts = list(pool.map(lambda n: len(list(clients.get().fetch_project_flows(n))), names))
+    with (
+        ClientPerThread(settings) as clients,
+        ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="count") as pool,
+    ):
+        projects = clients.get().fetch_all_projects()
+        names = [p.name for p in projects if pattern.fullmatch(p.name)]
+        counts = list(pool.map(lambda n: len(clients.get().fetch_project_flows(n)), names))
     return sum(counts)

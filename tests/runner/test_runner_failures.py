@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from runner_helpers import fast_options, flows_on_server, small_spec, spawned_ch
 from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import plan_projects, plan_shards
-from azkaban_seeder.runner import apply, run_shard
+from azkaban_seeder.runner import ShardResult, apply, run_shard
 from azkaban_seeder.runner import shard as shard_module
 from azkaban_seeder.runner.worker import CRASH_ENV, HANG_ENV
 
@@ -27,7 +28,7 @@ from azkaban_seeder.runner.worker import CRASH_ENV, HANG_ENV
 # would start a pool from inside the child. Only `hidden_main` keeps children from doing so.
 DRIVER = textwrap.dedent(
     """
-    import json, logging, sys
+    import json, logging, os, signal, sys
     from azkaban_seeder.azkaban import ConnectionSettings
     from azkaban_seeder.plan import plan_shards
     from azkaban_seeder.runner import run_shard
@@ -35,6 +36,9 @@ DRIVER = textwrap.dedent(
 
     logging.basicConfig(level=logging.INFO)
     url, prefix = sys.argv[1], sys.argv[2]
+    if os.environ.get("DRIVER_PREVIOUS_HANDLER"):
+        # Like Airflow's task runner: a SIGTERM handler that calls on_kill() and returns.
+        signal.signal(signal.SIGTERM, lambda *_: print("previous handler ran", file=sys.stderr))
     spec = EnvSpec(flow_count=12, flows_per_project=2, projects_per_shard=6, prefix=prefix)
     settings = ConnectionSettings(url=url, user="azkaban", password="azkaban", timeout=15.0)
     options = RunOptions(processes=2, upload_timeout=15.0, retry_max_seconds=30.0)
@@ -126,6 +130,24 @@ def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, pref
     assert wait_gone(workers) == []
 
 
+def test_sigterm_chains_to_a_previous_handler(tmp_path: Path, sandbox: Any, prefix: str) -> None:
+    env = {HANG_ENV: f"{prefix}_00000", "DRIVER_PREVIOUS_HANDLER": "1"}
+    proc = _start_driver(tmp_path, sandbox.url, prefix, env)
+    try:
+        workers = _wait_for_children(proc.pid, 2)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _out, err = proc.communicate()
+
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "previous handler ran" in err
+    assert wait_gone(workers) == []
+
+
 def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox: Any, prefix: str) -> None:
     proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
     try:
@@ -171,3 +193,21 @@ def test_apply_survives_a_dead_worker_and_a_rerun_converges(
     projects = plan_projects(spec)
     actual = flows_on_server(settings, [p.name for p in projects])
     assert all(actual[p.name] == expected_flow_ids(p) for p in projects)
+
+
+def test_run_shard_from_a_worker_thread(settings: ConnectionSettings, prefix: str) -> None:
+    """`airflow dags test` runs tasks in threads: no signal handler can be installed there."""
+    spec = small_spec(prefix, flow_count=8)
+    results: list[object] = []
+    thread = threading.Thread(
+        target=lambda: results.append(
+            run_shard(spec, plan_shards(spec)[0], settings, fast_options(2))
+        )
+    )
+    thread.start()
+    thread.join(120)
+
+    assert len(results) == 1
+    result = results[0]
+    assert isinstance(result, ShardResult) and result.ok and result.flows == 8
+    assert spawned_children() == []

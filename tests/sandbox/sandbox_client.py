@@ -18,6 +18,7 @@ class Az:
         self.url = url
         self.http = requests.Session()
         self.session_id: str | None = None
+        self.server: Any = None  # set by fixtures that need test control
 
     def login(self, user: str = "azkaban", password: str = "azkaban") -> str:
         """POST action=login; stores and returns the session id."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from sandbox_client import Az
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
 CLIENTS = 32

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import requests
-from sandbox_client import Az
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, flow1_zip, flow2_zip, job
 
 STEP = 10.0
 
 
 @pytest.fixture
-def ex(sandbox_factory: Callable[..., SandboxLike]):
+def ex(sandbox_factory: Callable[..., SandboxLike]) -> Az:
     sb = sandbox_factory(execution_step_seconds=STEP)
     az = Az(sb.url)
     az.login()
@@ -28,11 +31,11 @@ def ex(sandbox_factory: Callable[..., SandboxLike]):
     return az
 
 
-def _run(az: Az, flow: str, **extra: Any):
+def _run(az: Az, flow: str, **extra: Any) -> dict[str, Any]:
     return az.post("/executor", ajax="executeFlow", project="ex", flow=flow, **extra).json()
 
 
-def _status(az: Az, exec_id: int):
+def _status(az: Az, exec_id: int) -> str:
     return az.get("/executor", ajax="fetchexecflow", execid=exec_id).json()["status"]
 
 
@@ -162,6 +165,25 @@ def test_embedded_flow_nodes_nested_in_execution(sandbox: SandboxLike) -> None:
     inner = next(n for n in detail["nodes"] if n["id"] == "inner")
     assert inner["flowId"] == "main:inner"
     assert [n["id"] for n in inner["nodes"]] == ["x", "y"]
+
+
+def test_execution_calls_need_read_and_execute(
+    sandbox_factory: Callable[..., SandboxLike],
+) -> None:
+    sb = sandbox_factory(users={"azkaban": "azkaban", "nobody": "n"}, user_roles={"nobody": ()})
+    admin, nobody = Az(sb.url), Az(sb.url)
+    admin.login()
+    nobody.login("nobody", "n")
+    admin.create("locked")
+    admin.upload("locked", flow1_zip({"a": job()}))
+    run = nobody.post("/executor", ajax="executeFlow", project="locked", flow="a").json()
+    assert run == {"project": "locked", "error": "Project 'locked' doesn't exist."}
+    exec_id = admin.post("/executor", ajax="executeFlow", project="locked", flow="a").json()[
+        "execid"
+    ]
+    assert nobody.get("/executor", ajax="fetchexecflow", execid=exec_id).json() == {
+        "error": "User 'nobody' doesn't have READ permissions on locked"
+    }
 
 
 def test_clock_advance_over_http(ex: Az) -> None:

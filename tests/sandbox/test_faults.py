@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
-from sandbox_client import Az
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
 
-def _faults(sb: SandboxLike, **body: Any):
+def _faults(sb: SandboxLike, **body: Any) -> dict[str, Any]:
     reply = requests.put(sb.url + "/_sandbox/faults", json=body, timeout=10)
     assert reply.status_code == 200, reply.text
     return reply.json()
 
 
 @pytest.mark.parametrize("kind,status", [("http500", 500), ("http502", 502), ("http503", 503)])
-def test_http_status_faults_are_counted_and_logged(sandbox: SandboxLike, az: Az, caplog: pytest.LogCaptureFixture, kind: str, status: int) -> None:
+def test_http_status_faults_are_counted_and_logged(
+    sandbox: SandboxLike, az: Az, caplog: pytest.LogCaptureFixture, kind: str, status: int
+) -> None:
     _faults(sandbox, rate=1.0, seed=3, kinds=[kind])
     with caplog.at_level(logging.WARNING, logger="azkaban_seeder.sandbox.faults"):
         reply = az.get("/index", ajax="fetchallprojects")
@@ -77,7 +81,7 @@ def test_faulted_upload_is_not_applied(sandbox: SandboxLike, az: Az) -> None:
     assert az.upload("atomic", chain_flows(2)).json()["version"] == "1"
 
 
-def _sequence(sb: SandboxLike, seed: int):
+def _sequence(sb: SandboxLike, seed: int) -> list[int]:
     sb.server.set_faults(rate=0.5, seed=seed, kinds=["http500", "http503"])
     az = Az(sb.url)
     az.session_id = sb.server.sessions.create("azkaban", "127.0.0.1").session_id
@@ -92,7 +96,9 @@ def test_same_seed_same_faults(sandbox_factory: Callable[..., SandboxLike]) -> N
     assert seq != _sequence(first, 8)
 
 
-def test_fault_config_at_startup_and_validation(sandbox_factory: Callable[..., SandboxLike]) -> None:
+def test_fault_config_at_startup_and_validation(
+    sandbox_factory: Callable[..., SandboxLike],
+) -> None:
     sb = sandbox_factory(fault_rate=1.0, fault_kinds=("http502",))
     assert requests.get(sb.url + "/index", timeout=10).status_code == 502
     bad = requests.put(sb.url + "/_sandbox/faults", json={"kinds": ["meteor"]}, timeout=10)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sandbox_client import Az
+from collections.abc import Callable
+
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, flow1_zip, flow2_zip, job
 
 
-def _diamond(az: Az):
+def _diamond(az: Az) -> None:
     az.create("graph")
     jobs = {
         "d": job(deps=("b", "c")),

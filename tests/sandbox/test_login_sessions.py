@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
-from sandbox_client import Az
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
 LOGIN = {"action": "login", "username": "azkaban", "password": "azkaban"}
@@ -44,7 +46,9 @@ def test_login_works_on_any_servlet_path(sandbox: SandboxLike, path: str) -> Non
         ),
     ],
 )
-def test_login_failures_are_json_error_with_status_200(sandbox: SandboxLike, data: dict[str, str], error: str) -> None:
+def test_login_failures_are_json_error_with_status_200(
+    sandbox: SandboxLike, data: dict[str, str], error: str
+) -> None:
     reply = requests.post(sandbox.url, data=data, timeout=10)
     assert reply.status_code == 200
     assert reply.json() == {"error": error}
@@ -197,9 +201,17 @@ def test_one_shot_credentials_on_multipart_upload(sandbox: SandboxLike) -> None:
         sandbox.url + "/manager", data={**form, "password": "wrong"}, files=files, timeout=10
     )
     assert bad.text == "Login error: Username/Password not found."
+    empty = requests.post(
+        sandbox.url + "/manager", data={**form, "password": ""}, files=files, timeout=10
+    )
+    assert empty.text == "Login error: Password is empty."
+    no_password = requests.post(sandbox.url + "/manager", data=form, files=files, timeout=10)
+    assert no_password.text == "Login error. Need username and password"
 
 
-def test_sessions_do_not_survive_restart_but_projects_do(sandbox_factory: Callable[..., SandboxLike], tmp_path: Path) -> None:
+def test_sessions_do_not_survive_restart_but_projects_do(
+    sandbox_factory: Callable[..., SandboxLike], tmp_path: Path
+) -> None:
     data_dir = tmp_path / "persist"
     first = sandbox_factory(data_dir=data_dir)
     az = Az(first.url)

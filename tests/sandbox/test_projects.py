@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
+
 import pytest
 import requests
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
 
@@ -36,14 +41,16 @@ def test_create_reply_is_compact_json_without_content_type(az: Az) -> None:
         ("a" * 65, "d", "Insert project" + "a" * 65 + " for existing project failed. "),
     ],
 )
-def test_create_errors_in_check_order(az: Az, name: str | None, description: str | None, message: str) -> None:
+def test_create_errors_in_check_order(
+    az: Az, name: str | None, description: str | None, message: str
+) -> None:
     data = {"action": "create"}
     if name is not None:
         data["name"] = name
     if description is not None:
         data["description"] = description
     reply = az.post("/manager", **data)
-    assert reply.text == '{"status":"error","message":"%s"}' % message.replace('"', '\\"')
+    assert reply.text == json.dumps({"status": "error", "message": message}, separators=(",", ":"))
 
 
 def test_name_regex_admits_pipe_dash_underscore_and_64_chars(az: Az) -> None:
@@ -123,8 +130,6 @@ def test_delete_by_post_does_nothing(az: Az) -> None:
 
 
 def test_delete_needs_admin(sandbox_factory: Callable[..., SandboxLike]) -> None:
-    from sandbox_client import Az
-
     sb = sandbox_factory(
         users={"azkaban": "azkaban", "reader": "r"}, user_roles={"reader": ("READ",)}
     )
@@ -161,8 +166,6 @@ def test_download_returns_current_zip(az: Az) -> None:
 
 def test_delete_follow_redirect_shows_message_like_real_ui(sandbox: SandboxLike) -> None:
     # The PyPI client follows the redirect and looks for the message in the final page.
-    from sandbox_client import Az
-
     az = Az(sandbox.url)
     sid = az.login()
     az.create("followme")
@@ -174,3 +177,12 @@ def test_delete_follow_redirect_shows_message_like_real_ui(sandbox: SandboxLike)
     )
     assert reply.status_code == 200
     assert "Project 'followme' was successfully deleted" in reply.text
+
+
+def test_shared_sandbox_fixture_is_usable(az_shared: Az, sandbox_session: SandboxLike) -> None:
+    # read-mostly tests share one server: unique names keep them independent
+    name = f"shared{uuid.uuid4().hex[:8]}"
+    assert az_shared.create(name)["status"] == "success"
+    assert az_shared.upload(name, chain_flows(2)).status_code == 200
+    assert az_shared.flows(name) == ["f0000", "f0001"]
+    assert sandbox_session.server.stats()["projects"] >= 1

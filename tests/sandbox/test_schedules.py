@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from sandbox_client import Az
 from sandbox_zips import chain_flows
 
 CRON = "0 0 12 * * ?"
 
 
 @pytest.fixture
-def sched(az: Az):
+def sched(az: Az) -> Az:
     az.create("sch")
     az.upload("sch", chain_flows(3))
     return az
 
 
-def _schedule(az: Az, flow: str, cron: str | None = CRON, method: str = "post", **extra: Any):
+def _schedule(
+    az: Az, flow: str, cron: str | None = CRON, method: str = "post", **extra: Any
+) -> dict[str, Any]:
     params = {"ajax": "scheduleCronFlow", "projectName": "sch", "flow": flow, **extra}
     if cron is not None:
         params["cronExpression"] = cron
@@ -25,7 +29,7 @@ def _schedule(az: Az, flow: str, cron: str | None = CRON, method: str = "post", 
     return call("/schedule", **params).json()
 
 
-def _all(az: Az):
+def _all(az: Az) -> dict[str, Any]:
     return az.get("/schedule", ajax="fetchSchedules").json()
 
 

@@ -7,15 +7,18 @@ success message in the final page.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 from azkaban.remote import Session
 from azkaban.util import AzkabanError
+from sandbox_client import SandboxLike
 from sandbox_zips import chain_flows, flow1_zip, job
 
 
 @pytest.fixture
-def client(sandbox: SandboxLike, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def client(sandbox: SandboxLike, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
     monkeypatch.setenv("HOME", str(tmp_path))  # the client may write ~/.azkabanrc
     host = sandbox.url.removeprefix("http://")
     return Session(url=f"http://azkaban:azkaban@{host}")
@@ -54,7 +57,7 @@ def test_client_sees_server_errors(client: Session, tmp_path: Path) -> None:
     archive = tmp_path / "p.zip"
     archive.write_bytes(chain_flows(1))
     client.create_project("dupe", "d")
-    with pytest.raises(AzkabanError, match="Project already exists."):
+    with pytest.raises(AzkabanError, match=r"Project already exists\."):
         client.create_project("dupe", "d")
     # upload errors carry HTTP statuses, which this client raises as HTTPError
     with pytest.raises(requests.HTTPError) as err:

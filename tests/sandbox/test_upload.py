@@ -8,11 +8,12 @@ import zipfile
 
 import pytest
 import requests
+from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, chain_flows, flow1_zip, flow2_zip, job, zip_bytes
 
 
 @pytest.fixture
-def proj(az: Az):
+def proj(az: Az) -> str:
     az.create("up")
     return "up"
 

@@ -214,7 +214,8 @@ class EmbeddedAirflow:
 
     def run_cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """Run ``airflow *args`` with the stack's environment; raise `StackError` on failure."""
-        log_path = self.log_dir / f"cli-{args[0]}.log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"cli-{'-'.join(args[:2])}.log"
         result = subprocess.run(
             ["airflow", *args],
             env=self.environment(),

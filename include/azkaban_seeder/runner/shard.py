@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,7 +29,7 @@ from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
 from azkaban_seeder.runner import pool
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
-from azkaban_seeder.runner.worker import WorkerContext, init_worker, make_client, run_project
+from azkaban_seeder.runner.worker import WorkerContext, init_worker, make_context, run_project
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ class ShardRunner:
         self.processes = max(1, int(processes if processes is not None else options.processes))
         self._context: WorkerContext | None = None
         self._executor: ProcessPoolExecutor | None = None
+        # Checked zips shared by the workers (prefetching); removed in `close`.
+        self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-")
 
     def __enter__(self) -> ShardRunner:
         return self
@@ -118,6 +122,7 @@ class ShardRunner:
         if self._context is not None:
             self._context.client.close()
             self._context = None
+        shutil.rmtree(self.zip_dir, ignore_errors=True)
 
     def run(self, shard: Shard, on_progress: ProgressCallback | None = None) -> ShardResult:
         """Build and upload the projects of ``shard``; see `run_shard`."""
@@ -165,11 +170,11 @@ class ShardRunner:
 
     def _run_in_process(self, shard: Shard, record: ProgressCallback) -> dict[str, ProjectResult]:
         if self._context is None:
-            client = make_client(self.settings, self.options)
-            self._context = WorkerContext(spec=self.spec, options=self.options, client=client)
+            self._context = make_context(self.spec, self.settings, self.options, self.zip_dir)
         results: dict[str, ProjectResult] = {}
-        for project in shard.projects:
-            result = self._context.build(project)
+        following = [*shard.projects[1:], None]
+        for project, prefetch in zip(shard.projects, following, strict=True):
+            result = self._context.build(project, prefetch)
             results[project.name] = result
             record(result)
         return results
@@ -182,7 +187,7 @@ class ShardRunner:
             self._executor = pool.make_executor(
                 self.processes,
                 init_worker,
-                (self.spec, self.settings, self.options, os.getpid()),
+                (self.spec, self.settings, self.options, self.zip_dir, os.getpid()),
             )
         executor = self._executor
         run = _PoolRun(self, shard, record, fresh=fresh)
@@ -253,7 +258,11 @@ class _PoolRun:
                     project.flow_count,
                     scheduled=self.spec.schedule != "off",
                 )
-                future = executor.submit(run_project, project)
+                # The project dispatched `processes` submits from now: its zip is built while
+                # this one uploads (see `zipcache`).
+                ahead = self.processes - 1
+                prefetch = self.pending[ahead] if len(self.pending) > ahead else None
+                future = executor.submit(run_project, project, prefetch)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
         self.first_wave = False
 

@@ -5,7 +5,8 @@ imports Airflow. Each process builds one `AzkabanClient` in `init_worker` (one l
 process, reused for every project it handles). Workers return `ProjectResult` records; no
 exception ever crosses the process boundary.
 
-Per project: generate the flows and stream them into a temporary zip, load that zip with the
+Per project: generate the flows and stream them into a zip (shared directory, see
+`zipcache`; usually prefetched while the previous project uploaded), load that zip with the
 same loader the sandbox uses (flow ids must equal the planned set), create the project if
 needed (`POST /manager action=create`), upload it (multipart `POST /manager ajax=upload`) and,
 when the spec asks for schedules, upsert one cron schedule per flow
@@ -17,19 +18,19 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from azkaban_seeder.archive import write_project_zip
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_cron, flow_id_for
 from azkaban_seeder.loaders import InstallError, load_project_zip
 from azkaban_seeder.plan import ProjectPlan
+from azkaban_seeder.runner.errors import PreUploadCheckError
 from azkaban_seeder.runner.lifeline import die_with_parent
 from azkaban_seeder.runner.results import ProjectResult
+from azkaban_seeder.runner.zipcache import ZipCache
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ logger = logging.getLogger(__name__)
 # handling the named project exits abruptly / hangs, to exercise the pool's failure handling.
 CRASH_ENV = "AZKABAN_SEEDER_TEST_CRASH_ON"
 HANG_ENV = "AZKABAN_SEEDER_TEST_HANG_ON"
-
-
-class PreUploadCheckError(Exception):
-    """The zip we built does not load into exactly the planned flows (a bug on our side)."""
 
 
 def _retry_counts(client: AzkabanClient) -> Counter[str]:
@@ -56,22 +53,27 @@ def _attempts(client: AzkabanClient) -> int:
 
 @dataclass
 class WorkerContext:
-    """Everything one process needs to build projects: the spec, options and its own client."""
+    """Everything one process needs to build projects: spec, options, its own client and the
+    runner's shared zip directory."""
 
     spec: EnvSpec
     options: RunOptions
     client: AzkabanClient
+    zips: ZipCache
 
-    def build(self, project: ProjectPlan) -> ProjectResult:
-        """Build, check, upload (and schedule) one project; failures become ``error``."""
+    def build(self, project: ProjectPlan, prefetch: ProjectPlan | None = None) -> ProjectResult:
+        """Build, check, upload (and schedule) one project; failures become ``error``.
+
+        ``prefetch``: a project dispatched soon; its zip is built in a background thread
+        while this project uploads.
+        """
         started = time.monotonic()
         retries_before = _retry_counts(self.client)
         attempts_before = _attempts(self.client)
         result = ProjectResult(project=project.name)
         try:
             _test_hooks(project.name)
-            with tempfile.TemporaryDirectory(prefix="azkaban-seeder-") as tmp:
-                self._build_into(project, Path(tmp), result)
+            self._build_into(project, prefetch, result)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
@@ -80,14 +82,19 @@ class WorkerContext:
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
-    def _build_into(self, project: ProjectPlan, tmp: Path, result: ProjectResult) -> None:
-        zip_path = tmp / f"{project.name}.zip"
-        summary = write_project_zip(self.spec, project, zip_path)
-        check_zip(zip_path, project, tmp / "check")
-        self.client.ensure_project(project.name)
-        # No per-project re-read of the flow list here: the zip was checked above and
-        # `verify` compares every project afterwards; one request less per project.
-        self.client.upload_project(project.name, zip_path, timeout=self.options.upload_timeout)
+    def _build_into(
+        self, project: ProjectPlan, prefetch: ProjectPlan | None, result: ProjectResult
+    ) -> None:
+        zip_path, summary = self.zips.obtain(project, check_zip)
+        if prefetch is not None:
+            self.zips.prefetch(prefetch, check_zip)
+        try:
+            self.client.ensure_project(project.name)
+            # No per-project re-read of the flow list here: the zip was checked above and
+            # `verify` compares every project afterwards; one request less per project.
+            self.client.upload_project(project.name, zip_path, timeout=self.options.upload_timeout)
+        finally:
+            self.zips.discard(project.name, zip_path)
         result.flows = int(summary.flows)
         result.bytes = int(summary.bytes)
         if self.spec.schedule != "off":
@@ -111,10 +118,11 @@ def make_client(settings: ConnectionSettings, options: RunOptions) -> AzkabanCli
     return AzkabanClient(settings, retry=policy)
 
 
-def check_zip(zip_path: Path, project: ProjectPlan, workdir: Path) -> None:
-    """Pre-upload check through the shared loader: no errors, top-level flows == the plan."""
+def check_zip(zip_path: Path, project: ProjectPlan) -> None:
+    """Pre-upload check through the shared loader (in memory): no loader errors, and the
+    top-level flow ids equal the planned set."""
     try:
-        loaded = load_project_zip(zip_path, workdir=workdir)
+        loaded = load_project_zip(zip_path)
     except InstallError as exc:
         raise PreUploadCheckError(f"zip would not install: {exc.message}") from exc
     if loaded.errors:
@@ -147,21 +155,35 @@ def _test_hooks(project_name: str) -> None:
 _STATE: dict[str, WorkerContext] = {}
 
 
-def init_worker(
-    spec: EnvSpec, settings: ConnectionSettings, options: RunOptions, parent_pid: int
-) -> None:
-    """Pool initializer: guard against orphaning, then build this process's client."""
-    die_with_parent(parent_pid)
-    # Ctrl-C reaches the whole process group; the parent decides and terminates us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE["context"] = WorkerContext(
-        spec=spec, options=options, client=make_client(settings, options)
+def make_context(
+    spec: EnvSpec, settings: ConnectionSettings, options: RunOptions, zip_dir: str
+) -> WorkerContext:
+    """A context with a fresh client (one login, reused) and the shared zip directory."""
+    return WorkerContext(
+        spec=spec,
+        options=options,
+        client=make_client(settings, options),
+        zips=ZipCache(zip_dir, spec),
     )
 
 
-def run_project(project: ProjectPlan) -> ProjectResult:
-    """Pool task: build one project with this process's context."""
+def init_worker(
+    spec: EnvSpec,
+    settings: ConnectionSettings,
+    options: RunOptions,
+    zip_dir: str,
+    parent_pid: int,
+) -> None:
+    """Pool initializer: guard against orphaning, then build this process's context."""
+    die_with_parent(parent_pid)
+    # Ctrl-C reaches the whole process group; the parent decides and terminates us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE["context"] = make_context(spec, settings, options, zip_dir)
+
+
+def run_project(project: ProjectPlan, prefetch: ProjectPlan | None = None) -> ProjectResult:
+    """Pool task: build one project with this process's context (prefetching the next)."""
     context = _STATE.get("context")
     if context is None:
         return ProjectResult(project=project.name, error="worker not initialised")
-    return context.build(project)
+    return context.build(project, prefetch)

@@ -198,6 +198,7 @@ class Backend:
         self.stats = Stats()
         self.rejections: dict[str, str] = {}
         self._create_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
         self._submit_lock = threading.Lock()
         self._locks_guard = threading.Lock()
         self._project_locks: dict[int, threading.Lock] = {}
@@ -320,7 +321,8 @@ class Backend:
         try:
             result = self._load(project, upload)
         except UploadRejected:
-            self.stats.uploads_failed += 1
+            with self._stats_lock:
+                self.stats.uploads_failed += 1
             raise
         flows = [FlowRow(f.flow_id, f.embedded, graph_json(f)) for f in result.flows.values()]
         delay = self.costs.upload_seconds(len(flows), upload.size)
@@ -342,9 +344,10 @@ class Backend:
             dropped = self.store.save_version(row, flows)
         for flow_id in dropped:
             logger.info("schedule of vanished flow %s.%s removed", project.name, flow_id)
-        self.stats.uploads_ok += 1
-        self.stats.flows_uploaded += len(flows)
-        self.stats.bytes_uploaded += upload.size
+        with self._stats_lock:
+            self.stats.uploads_ok += 1
+            self.stats.flows_uploaded += len(flows)
+            self.stats.bytes_uploaded += upload.size
         logger.info("project %s version %d: %d flows", project.name, version, len(flows))
         return version
 
@@ -629,6 +632,15 @@ class Backend:
     def execution(self, exec_id: int) -> ExecutionRecord | None:
         """One execution by id."""
         return self.store.execution(exec_id)
+
+    def exec_access_error(self, user: str, rec: ExecutionRecord) -> str | None:
+        """`getProjectAjaxByPermission(READ)` for execid-based ajax: the error text, if any."""
+        project = self.store.project_by_id(rec.project_id)
+        if project is None or not project.active:
+            return errors.PROJECT_NULL
+        if not self.has_permission(user, project, "READ"):
+            return errors.EXEC_DENIED.format(user=user, type="READ", project=project.name)
+        return None
 
     def exec_json(self, rec: ExecutionRecord) -> dict[str, Any]:
         """`ajax=fetchexecflow` reply body (flow node info with nested nodes)."""

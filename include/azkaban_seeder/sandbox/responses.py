@@ -419,6 +419,9 @@ def execid_ajax(handler: Callable[[Call, ExecutionRecord], dict[str, Any]]) -> H
         rec = call.backend.execution(exec_id)
         if rec is None:
             return pretty_json({"error": errors.EXEC_NOT_FOUND.format(execid=exec_id)})
+        denied = call.backend.exec_access_error(call.user, rec)
+        if denied is not None:
+            return pretty_json({"error": denied})
         return pretty_json(handler(call, rec))
 
     wrapped.__doc__ = handler.__doc__

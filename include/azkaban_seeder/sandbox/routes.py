@@ -178,7 +178,8 @@ class Router:
         body = req.multipart
         if session is None and body is not None:
             session = self.sessions.get(body.get("session.id"))
-            if session is None and body.get("username") is not None and body.get("password"):
+            has_credentials = body.get("username") is not None and body.get("password") is not None
+            if session is None and has_credentials:
                 try:
                     session = self._one_shot(req, body.get("username"), body.get("password"))
                 except errors.AuthError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import signal
 import socket
 import tempfile
@@ -72,6 +71,10 @@ class _HTTPServer(ThreadingHTTPServer):
         self.request_queue_size = queue
         self.sandbox = sandbox
         super().__init__(addr, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-reply (timeouts, dropped-connection tests) is not an error.
+        logger.debug("connection from %s ended abruptly", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -190,6 +193,7 @@ class SandboxServer:
             )
         )
         self.faults.settings.validate()
+        users = UserManager(self.config.users, self.config.user_roles)  # validates roles
         if self.config.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="azkaban-sandbox-")
             self.data_dir = Path(self._tmp.name)
@@ -206,7 +210,7 @@ class SandboxServer:
         self.backend = Backend(
             self.store,
             self.clock,
-            users=UserManager(self.config.users, self.config.user_roles),
+            users=users,
             files_dir=self.data_dir / "files",
             costs=costs,
             execution_step_seconds=self.config.execution_step_seconds,
@@ -371,6 +375,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--data-dir", default=None, help="SQLite + zips; default: a temp dir")
     p.add_argument("--session-ttl", type=float, default=36_000.0, help="idle TTL, seconds")
+    p.add_argument("--max-sessions", type=int, default=10_000)
+    p.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD[:TYPE,...]",
+        help="extra user; with permission types (e.g. READ) the user gets only those",
+    )
     p.add_argument("--execution-step-seconds", type=float, default=2.0)
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--fault-seed", type=int, default=0)
@@ -383,15 +395,39 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_users(
+    specs: list[str],
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """`--user NAME:PASSWORD[:TYPE,...]` values -> (users, user_roles), azkaban included."""
+    users, roles = {"azkaban": "azkaban"}, {}
+    for spec in specs:
+        name, sep, rest = spec.partition(":")
+        password, _, types = rest.partition(":")
+        if not name or not sep or not password:
+            raise ValueError(f"--user wants NAME:PASSWORD[:TYPE,...], got {spec!r}")
+        users[name] = password
+        if types:
+            roles[name] = tuple(t.strip().upper() for t in types.split(",") if t.strip())
+    return users, roles
+
+
 def sandbox_main(argv: list[str] | None = None) -> int:
     """`azkaban-seeder sandbox ...` / `python -m azkaban_seeder.sandbox`: serve until killed."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        users, roles = parse_users(args.user)
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 2
     config = SandboxConfig(
         host=args.host,
         port=args.port,
         data_dir=args.data_dir,
+        users=users,
+        user_roles=roles,
         session_ttl=args.session_ttl,
+        max_sessions=args.max_sessions,
         execution_step_seconds=args.execution_step_seconds,
         fault_rate=args.fault_rate,
         fault_seed=args.fault_seed,
@@ -407,6 +443,4 @@ def sandbox_main(argv: list[str] | None = None) -> int:
         logger.error("invalid sandbox settings: %s", exc)
         return 2
     server.serve_forever()
-    if server.data_dir.exists() and config.data_dir is None:
-        shutil.rmtree(server.data_dir, ignore_errors=True)
     return 0

@@ -31,6 +31,10 @@ class UserManager:
     ) -> None:
         self._passwords = dict(passwords)
         self._roles = {user: frozenset(types) for user, types in (roles or {}).items()}
+        for user, types in self._roles.items():
+            unknown = sorted(types - set(PERMISSION_TYPES))
+            if unknown:
+                raise ValueError(f"user {user}: unknown permission types {unknown}")
 
     def authenticate(self, username: str | None, password: str | None) -> str:
         """The user id for valid credentials; raises AuthError with XmlUserManager's text."""

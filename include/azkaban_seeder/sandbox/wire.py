@@ -99,21 +99,30 @@ class Reply:
     delay: float = 0.0
 
 
+_SCALAR = json.JSONEncoder(ensure_ascii=False).encode
+_KEY = json.encoder.encode_basestring
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jackson(value: Any, level: int) -> str:
     """Jackson 1.x DefaultPrettyPrinter: 2-space objects, arrays inline `[ a, b ]`."""
     if isinstance(value, dict):
         if not value:
             return "{ }"
-        pad = "  " * (level + 1)
+        pad = "\n" + "  " * (level + 1)
         items = [
-            f"\n{pad}{json.dumps(str(k))} : {_jackson(v, level + 1)}" for k, v in value.items()
+            pad
+            + _KEY(str(k))
+            + " : "
+            + (_SCALAR(v) if type(v) in _PLAIN else _jackson(v, level + 1))
+            for k, v in value.items()
         ]
         return "{" + ",".join(items) + "\n" + "  " * level + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[ ]"
-        return "[ " + ", ".join(_jackson(v, level) for v in value) + " ]"
-    return json.dumps(value, ensure_ascii=False)
+        return "[ " + ", ".join([_jackson(v, level) for v in value]) + " ]"
+    return _SCALAR(value)
 
 
 def pretty_json(value: Any, status: int = 200) -> Reply:
@@ -182,7 +191,8 @@ def jetty_error(status: int, reason: str, path: str, cause: str = "") -> Reply:
         '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"/>\n'
         f"<title>Error {status} {reason_html}</title>\n</head>\n"
         f"<body><h2>HTTP ERROR {status}</h2>\n"
-        f"<p>Problem accessing {html.escape(path, quote=False)}. Reason:\n<pre>    {reason_html}</pre></p>"
+        f"<p>Problem accessing {html.escape(path, quote=False)}. Reason:\n"
+        f"<pre>    {reason_html}</pre></p>"
         f"{caused}\n<hr /><i><small>Powered by Jetty://</small></i>\n</body>\n</html>\n"
     )
     return Reply(status, text.encode("iso-8859-1", "replace"), "text/html; charset=iso-8859-1")

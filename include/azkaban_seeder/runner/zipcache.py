@@ -1,0 +1,121 @@
+"""A directory of checked project zips shared by the workers of one runner (prefetching).
+
+While a worker uploads project P (network-bound), a background thread in the same process
+builds and checks a project that will be dispatched soon (CPU-bound), so local work overlaps
+the upload instead of adding to it. Whichever worker is later handed that project finds its
+zip ready on disk. Claims are files created with ``O_EXCL``, so two processes never build the
+same zip; a builder that fails leaves a ``.failed`` marker and the consumer builds the zip
+itself (the fallback is always a fresh, private build).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from azkaban_seeder.archive import ZipSummary, write_project_zip
+from azkaban_seeder.plan import ProjectPlan
+from azkaban_seeder.spec import EnvSpec
+
+logger = logging.getLogger(__name__)
+
+#: (zip path, project) -> None; raises when the zip does not hold exactly the planned flows.
+Checker = Callable[[Path, ProjectPlan], None]
+
+#: How long a consumer waits for another process's build of the same zip before building it.
+WAIT_SECONDS = 120.0
+POLL_SECONDS = 0.01
+
+
+class ZipCache:
+    """Checked zips under ``directory``: ``<name>.zip`` + ``<name>.ready`` (summary JSON)."""
+
+    def __init__(self, directory: Path | str, spec: EnvSpec) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.spec = spec
+
+    def _path(self, name: str, suffix: str) -> Path:
+        return self.directory / f"{name}{suffix}"
+
+    def _claim(self, name: str) -> bool:
+        try:
+            fd = os.open(self._path(name, ".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        return True
+
+    def _build(self, project: ProjectPlan, checker: Checker, final: Path) -> ZipSummary:
+        """Write, check and atomically publish the zip at ``final``."""
+        partial = final.with_suffix(".partial")
+        summary = write_project_zip(self.spec, project, partial)
+        checker(partial, project)
+        partial.replace(final)
+        return summary
+
+    def _publish(self, project: ProjectPlan, checker: Checker) -> ZipSummary:
+        """Build as the claim holder; leave a ``.ready`` or ``.failed`` marker for waiters."""
+        try:
+            summary = self._build(project, checker, self._path(project.name, ".zip"))
+        except Exception as exc:
+            self._path(project.name, ".failed").write_text(f"{type(exc).__name__}: {exc}")
+            raise
+        self._path(project.name, ".ready").write_text(json.dumps(asdict(summary)))
+        return summary
+
+    def _wait_ready(self, name: str) -> ZipSummary | None:
+        """The summary of another process's build, or None if it failed or took too long."""
+        ready, failed = self._path(name, ".ready"), self._path(name, ".failed")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if ready.exists():
+                return ZipSummary(**json.loads(ready.read_text()))
+            if failed.exists():
+                return None
+            time.sleep(POLL_SECONDS)
+        logger.warning("zip of %s not ready after %.0fs; building it again", name, WAIT_SECONDS)
+        return None
+
+    def obtain(self, project: ProjectPlan, checker: Checker) -> tuple[Path, ZipSummary]:
+        """A checked zip of ``project``: built now, or prefetched by any worker."""
+        if self._claim(project.name):
+            return self._path(project.name, ".zip"), self._publish(project, checker)
+        summary = self._wait_ready(project.name)
+        shared = self._path(project.name, ".zip")
+        if summary is not None and shared.exists():
+            return shared, summary
+        private = self._path(project.name, f".{os.getpid()}.zip")
+        return private, self._build(project, checker, private)
+
+    def prefetch(self, project: ProjectPlan, checker: Checker) -> threading.Thread | None:
+        """Start building ``project`` in a daemon thread unless someone already claimed it."""
+        if not self._claim(project.name):
+            return None
+        thread = threading.Thread(
+            target=self._prefetch_quietly,
+            args=(project, checker),
+            name=f"prefetch-{project.name}",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
+    def _prefetch_quietly(self, project: ProjectPlan, checker: Checker) -> None:
+        try:
+            self._publish(project, checker)
+        except Exception as exc:  # the consumer rebuilds and reports the error itself
+            logger.debug("prefetch of %s failed: %s", project.name, exc)
+
+    def discard(self, name: str, path: Path) -> None:
+        """Forget an uploaded zip: the file and its markers (a later build starts afresh)."""
+        for suffix in (".ready", ".failed"):
+            self._path(name, suffix).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        self._path(name, ".claim").unlink(missing_ok=True)

@@ -1,0 +1,98 @@
+"""Task bodies of the rebuild DAG: params -> records, failures -> Airflow exceptions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+import azkaban_rebuild
+from azkaban_seeder.plan import Shard
+from azkaban_seeder.runner import ShardResult
+
+DEFAULTS: dict[str, Any] = {
+    "flow_count": 10_000,
+    "flows_per_project": 100,
+    "projects_per_shard": 10,
+    "prefix": "stress",
+    "flow_format": "1.0",
+    "shape": "single",
+    "seed": 0,
+    "command": "echo {project} {flow} {job}",
+    "schedule": "off",
+    "processes": 4,
+    "mode": "converge",
+}
+
+
+def test_plan_returns_small_shard_descriptors_with_labels() -> None:
+    shards = azkaban_rebuild.plan({**DEFAULTS, "flow_count": 2_050})
+    assert len(shards) == 3
+    assert shards[0]["label"] == "stress_00000..stress_00009"
+    assert shards[2]["label"] == "stress_00020"
+    assert Shard.from_dict(shards[2]).flow_count == 50
+    assert len(json.dumps(shards)) < 5_000  # names and counts only, never flow bodies
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        ({"shape": "chain:0"}, "shape: chain:N needs N between 1 and 100 (got 0); fix:"),
+        ({"command": "run {nope}"}, "command: unknown placeholder {nope}"),
+        ({"schedule": "25:00-26:00"}, "schedule: not a valid time of day"),
+        ({"processes": 0}, "processes: must be between 1 and 64"),
+        ({"mode": "wipe"}, "mode: unknown mode 'wipe'"),
+        (
+            {"flow_count": 1_000_000, "flows_per_project": 1, "projects_per_shard": 1},
+            "projects_per_shard: 1000000 projects make 1000000 shards",
+        ),
+    ],
+)
+def test_invalid_params_fail_the_task_for_good(change: dict[str, Any], text: str) -> None:
+    with pytest.raises(AirflowFailException) as failure:
+        azkaban_rebuild.plan({**DEFAULTS, **change})
+    assert text in str(failure.value)
+
+
+def test_max_map_length_comes_from_airflow_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(azkaban_rebuild, "_max_map_length", lambda: 5)
+    with pytest.raises(AirflowFailException, match="more than max_map_length 5"):
+        azkaban_rebuild.plan(DEFAULTS)  # 10 shards
+
+
+def test_shards_without_a_result_are_reported_as_failed() -> None:
+    shards = azkaban_rebuild.plan({**DEFAULTS, "flow_count": 1_500})
+    done = ShardResult(shard_index=0, label=shards[0]["label"]).to_dict()
+    results = azkaban_rebuild.collect_shard_results(shards, [done, None])
+    assert results[0] == done
+    missing = ShardResult.from_dict(results[1])
+    assert missing.shard_index == 1
+    assert [p.project for p in missing.failed] == [f"stress_{i:05d}" for i in range(10, 15)]
+    assert "no result recorded" in (missing.error or "")
+
+
+def test_report_path(tmp_path: Path) -> None:
+    run_id = "manual__2026-11-27T05:10:40.600980+00:00"
+    env = {"AIRFLOW_HOME": str(tmp_path)}
+    expected = tmp_path / "reports" / "manual__2026-11-27T05_10_40.600980_00_00.json"
+    assert azkaban_rebuild.report_path(run_id, env) == expected
+    env["AZKABAN_SEEDER_REPORT_DIR"] = str(tmp_path / "elsewhere")
+    assert azkaban_rebuild.report_path("r1", env) == tmp_path / "elsewhere" / "r1.json"
+
+
+def test_build_run_report_writes_the_json_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZKABAN_SEEDER_REPORT_DIR", str(tmp_path))
+    shards = azkaban_rebuild.plan({**DEFAULTS, "flow_count": 100})
+    results = azkaban_rebuild.collect_shard_results(shards, [None])
+    report = azkaban_rebuild.build_run_report(
+        DEFAULTS | {"flow_count": 100}, results, None, 2.0, "r"
+    )
+    assert report["ok"] is False
+    assert report["failures"][0]["project"] == "stress_00000"
+    assert json.loads((tmp_path / "r.json").read_text()) == report
+    assert report["report_path"] == str(tmp_path / "r.json")

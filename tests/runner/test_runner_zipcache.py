@@ -1,0 +1,79 @@
+"""ZipCache: prefetched zips are reused, failed prefetches are rebuilt, discards reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from azkaban_seeder.loaders import load_project_zip
+from azkaban_seeder.plan import ProjectPlan, plan_projects
+from azkaban_seeder.runner.errors import PreUploadCheckError
+from azkaban_seeder.runner.worker import check_zip
+from azkaban_seeder.runner.zipcache import ZipCache
+from azkaban_seeder.spec import EnvSpec
+
+SPEC = EnvSpec(flow_count=6, flows_per_project=3, prefix="zc")
+
+
+class CountingChecker:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[str] = []
+        self.fail = fail
+
+    def __call__(self, path: Path, project: ProjectPlan) -> None:
+        self.calls.append(project.name)
+        if self.fail:
+            raise PreUploadCheckError("broken on purpose")
+        check_zip(path, project)
+
+
+def test_prefetched_zip_is_used_without_a_second_build(tmp_path: Path) -> None:
+    cache = ZipCache(tmp_path, SPEC)
+    project = plan_projects(SPEC)[1]
+    checker = CountingChecker()
+
+    thread = cache.prefetch(project, checker)
+    assert thread is not None
+    thread.join(10)
+    assert cache.prefetch(project, checker) is None  # already claimed
+
+    path, summary = cache.obtain(project, checker)
+
+    assert checker.calls == [project.name]
+    assert summary.flows == 3
+    assert set(load_project_zip(path).flows) == {"flow_000003", "flow_000004", "flow_000005"}
+
+
+def test_failed_prefetch_is_rebuilt_by_the_consumer(tmp_path: Path) -> None:
+    cache = ZipCache(tmp_path, SPEC)
+    project = plan_projects(SPEC)[0]
+    thread = cache.prefetch(project, CountingChecker(fail=True))
+    assert thread is not None
+    thread.join(10)
+
+    good = CountingChecker()
+    path, summary = cache.obtain(project, good)
+
+    assert good.calls == [project.name]
+    assert path.exists() and summary.flows == 3
+    with pytest.raises(PreUploadCheckError):
+        ZipCache(tmp_path / "other", SPEC).obtain(project, CountingChecker(fail=True))
+
+
+def test_discard_lets_the_same_project_be_built_again(tmp_path: Path) -> None:
+    cache = ZipCache(tmp_path, SPEC)
+    project = plan_projects(SPEC)[0]
+    checker = CountingChecker()
+    path, _summary = cache.obtain(project, checker)
+
+    cache.discard(project.name, path)
+    again, _summary = cache.obtain(project, checker)
+
+    assert checker.calls == [project.name, project.name]
+    assert again.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "zc_00000.claim",
+        "zc_00000.ready",
+        "zc_00000.zip",
+    ]
