@@ -206,3 +206,11 @@ def test_apply_prune_deletes_projects_dropped_from_the_plan(
     assert report["pruned"] == [f"{prefix}_00001", f"{prefix}_00002"]
     names = _project_names(azkaban_env)
     assert f"{prefix}_00000" in names and f"{prefix}_00001" not in names
+
+
+def test_sandbox_subcommand_delegates_and_reports_bad_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "--port", "not-a-port"]) == 2
+    assert "--port" in capsys.readouterr().err
+    assert main(["sandbox", "--fault-rate", "2"]) == 2  # refused before serving

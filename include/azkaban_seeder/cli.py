@@ -297,9 +297,13 @@ def cmd_teardown(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(argv: list[str]) -> int:
+    """Delegate to the sandbox's own CLI (it has its own flags and ``--help``)."""
     from azkaban_seeder.sandbox.server import sandbox_main
 
-    return int(sandbox_main(argv) or 0)
+    try:
+        return int(sandbox_main(argv) or 0)
+    except SystemExit as exc:  # its argparse printed the problem
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
 
 
 COMMANDS = {

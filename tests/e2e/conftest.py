@@ -70,6 +70,26 @@ def planned(conf: dict[str, Any]) -> dict[str, set[str]]:
     return {p.name: set(expected_flow_ids(p)) for p in plan_projects(spec)}
 
 
+#: Settings that make Airflow distributed; the native Celery test runs with exactly these keys
+#: and tests/e2e/test_docker_compose.py checks docker-compose.yml sets the same ones.
+CELERY_KEYS = (
+    "AIRFLOW__CORE__EXECUTOR",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__CELERY__BROKER_URL",
+    "AIRFLOW__CELERY__RESULT_BACKEND",
+)
+
+
+def celery_environment(database: str, redis: str) -> dict[str, str]:
+    """CeleryExecutor settings for a PostgreSQL ``host:port/db`` and a Redis ``host:port/n``."""
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://{redis}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
+    }
+
+
 def reject_uploads(url: str, projects: list[str], message: str | None = None) -> None:
     """``POST /_sandbox/reject-uploads``: uploads to these projects fail (empty list: clear)."""
     import requests

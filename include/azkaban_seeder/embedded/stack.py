@@ -132,7 +132,10 @@ class EmbeddedAirflow:
         self.home = Path(self.home).resolve()
         self.dags_folder = Path(self.dags_folder).resolve()
         self.plugins_folder = Path(self.plugins_folder).resolve()
-        self._secret = secrets.token_hex(24)
+        self._secret = secrets.token_hex(32)
+        # Scheduler (LocalExecutor) and Celery workers serve task logs on 8793 by default:
+        # a private port lets two stacks (a test and `make run`) share the machine.
+        self._log_server_port = free_port()
 
     # ------------------------------------------------------------------ configuration
 
@@ -174,6 +177,7 @@ class EmbeddedAirflow:
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._log_server_port),
                 # Tasks must not inherit a terminal's colour codes into their log files.
                 "NO_COLOR": "1",
             }

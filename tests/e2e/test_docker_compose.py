@@ -1,0 +1,78 @@
+"""docker-compose.yml (no Docker engine here): parse it and check the distributed topology
+matches what test_celery_run.py proves natively (CeleryExecutor, PostgreSQL, Redis)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import CELERY_KEYS, ROOT, celery_environment
+
+COMPOSE = ROOT / "docker-compose.yml"
+AIRFLOW_SERVICES = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-worker": "celery worker",
+    "airflow-triggerer": "triggerer",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text()))
+
+
+def test_services(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {
+        "postgres",
+        "redis",
+        "azkaban-sandbox",
+        "airflow-init",
+        *AIRFLOW_SERVICES,
+    }
+    for name, command in AIRFLOW_SERVICES.items():
+        assert services[name]["command"] == command, name
+        assert services[name]["depends_on"]["airflow-init"] == {
+            "condition": "service_completed_successfully"
+        }
+    assert services["airflow-init"]["environment"]["_AIRFLOW_DB_MIGRATE"] == "true"
+
+
+def test_celery_settings_have_the_shape_the_native_test_runs(compose: dict[str, Any]) -> None:
+    native = celery_environment("u:p@127.0.0.1:5432/db", "127.0.0.1:6379/7")
+    for name in [*AIRFLOW_SERVICES, "airflow-init"]:
+        env = compose["services"][name]["environment"]
+        for key in CELERY_KEYS:
+            # Same settings, same URL schemes; only hosts and credentials differ.
+            assert env[key].split("://")[0] == native[key].split("://")[0], (name, key)
+    env = compose["services"]["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert "@postgres/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:@redis:6379/")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:")
+
+
+def test_dags_plugins_and_package_reach_every_component(compose: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        volumes = set(service["volumes"])
+        assert {"./dags:/opt/airflow/dags", "./plugins:/opt/airflow/plugins"} <= volumes, name
+        assert service["build"] == "."  # the image installs azkaban_seeder (Dockerfile)
+    assert "pip install" in (ROOT / "Dockerfile").read_text()
+
+
+def test_azkaban_connection_points_at_the_sandbox(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    sandbox = services["azkaban-sandbox"]
+    assert sandbox["entrypoint"] == ["azkaban-seeder"]
+    assert sandbox["command"][:3] == ["sandbox", "--host", "0.0.0.0"]
+    port = int(sandbox["command"][sandbox["command"].index("--port") + 1])
+    for name in AIRFLOW_SERVICES:
+        conn = json.loads(services[name]["environment"]["AIRFLOW_CONN_AZKABAN_DEFAULT"])
+        assert (conn["host"], conn["port"], conn["schema"]) == ("azkaban-sandbox", port, "http")
+        assert conn["login"] and conn["password"]
