@@ -8,11 +8,13 @@ functions, so importing this module (the dag-processor does, on every parse) sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +122,32 @@ def prepare(params: Mapping[str, Any], settings: ConnectionSettings) -> dict[str
     return {"mode": mode, **report.to_dict()}
 
 
+@contextlib.contextmanager
+def allow_child_processes() -> Iterator[None]:
+    """Let a task process started by a Celery prefork worker create its Pool.
+
+    Under ``airflow celery worker`` the task process is forked from a billiard (Celery's
+    multiprocessing fork) pool process, and ``multiprocessing.current_process()`` is that
+    billiard process: marked daemonic ("daemonic processes are not allowed to have
+    children") and holding a billiard authkey that spawn cannot pickle ("Pickling an
+    AuthenticationString object is disallowed"). Both measured here. For the duration, a plain
+    main-process record stands in; the runner terminates its Pool before returning and its
+    workers die with their parent, so the daemon flag's purpose (no orphans) still holds.
+    """
+    mp_process: Any = multiprocessing.process
+    current = mp_process.current_process()
+    foreign = not isinstance(current, mp_process.BaseProcess) or current.daemon
+    if not foreign:
+        yield
+        return
+    logger.info("task process runs under %s (Celery prefork); Pool allowed", type(current))
+    mp_process._current_process = mp_process._MainProcess()
+    try:
+        yield
+    finally:
+        mp_process._current_process = current
+
+
 def upload_shard(
     params: Mapping[str, Any], shard: Mapping[str, Any], settings: ConnectionSettings
 ) -> ShardResult:
@@ -137,7 +165,8 @@ def upload_shard(
         planned.flow_count,
         options.processes,
     )
-    return run_shard(spec, planned, settings, options)
+    with allow_child_processes():
+        return run_shard(spec, planned, settings, options)
 
 
 def failed_shard(shard: Mapping[str, Any], reason: str) -> ShardResult:

@@ -12,6 +12,7 @@ import pytest
 
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, ProjectNotFound
 from azkaban_seeder.cli import main
+from foreign_projects import create_foreign_project
 
 
 @pytest.fixture
@@ -126,16 +127,8 @@ def test_verify_exits_1_when_flows_are_missing(
 def test_apply_refuses_a_foreign_project_before_writing(
     azkaban_env: ConnectionSettings, prefix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import io
-    import zipfile
-
     foreign = f"{prefix}_00001"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("report.job", "type=command\ncommand=echo hi\n")
-    with AzkabanClient(azkaban_env) as client:
-        client.create_project(foreign, "someone else's")
-        client.upload_project(foreign, buffer.getvalue())
+    create_foreign_project(azkaban_env.url, foreign, {"report": "type=command\ncommand=echo\n"})
     before = _project_names(azkaban_env)
 
     code = main(["apply", "--flow-count", "8", "--flows-per-project", "4", "--prefix", prefix])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import zipfile
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from azkaban_seeder.plan import plan_projects
 from azkaban_seeder.runner import apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.teardown import teardown
+from foreign_projects import create_foreign_project
 
 OPTIONS = RunOptions(processes=1, upload_timeout=15.0, retry_max_seconds=30.0)
 
@@ -31,17 +30,10 @@ def prefix(request: pytest.FixtureRequest) -> str:
     return f"d{letters}{time.monotonic_ns() % 100000}"
 
 
-def _foreign_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("etl_daily.job", "type=command\ncommand=echo nightly\n")
-    return buffer.getvalue()
-
-
-def _make_foreign(client: AzkabanClient, name: str) -> None:
-    """A project someone else made: created by hand, with a flow we never generate."""
-    client.create_project(name, "team data")
-    client.upload_project(name, _foreign_zip())
+def _make_foreign(client: AzkabanClient, name: str, *, empty: bool = False) -> None:
+    """A project someone else made by hand: no marker in its description."""
+    jobs = None if empty else {"etl_daily": "type=command\ncommand=echo nightly\n"}
+    create_foreign_project(client.settings.url, name, jobs)
 
 
 def _exists(client: AzkabanClient, name: str) -> bool:
@@ -59,10 +51,12 @@ def test_teardown_deletes_only_our_prefixed_projects(
     assert apply(spec, settings, OPTIONS).ok
     ours = [p.name for p in plan_projects(spec)]
     foreign = f"{prefix}_00077"
+    empty_foreign = f"{prefix}_00078"
     manual = f"{prefix}_manual"
     other = f"x{prefix}_00001"
     with AzkabanClient(settings) as client:
         _make_foreign(client, foreign)
+        _make_foreign(client, empty_foreign, empty=True)
         client.create_project(manual, "hand made")
         client.create_project(other, "another team")
 
@@ -77,12 +71,14 @@ def test_teardown_deletes_only_our_prefixed_projects(
     assert sorted(report.deleted) == ours
     assert report.schedules_removed == 6
     reasons = dict(report.left_alone)
-    assert reasons[foreign].startswith("not ours") and "etl_daily" in reasons[foreign]
+    assert reasons[foreign].startswith("not ours") and "marker" in reasons[foreign]
+    # Regression: an empty same-prefix project without our marker is not ours either.
+    assert reasons[empty_foreign].startswith("not ours")
     assert reasons[manual] == f"name is not {prefix}_NNNNN"
     assert other not in reasons
     with AzkabanClient(settings) as client:
         assert not any(_exists(client, name) for name in ours)
-        assert all(_exists(client, name) for name in [foreign, manual, other])
+        assert all(_exists(client, name) for name in [foreign, empty_foreign, manual, other])
         assert not [s for s in client.fetch_schedules() if s.project in ours]
 
 

@@ -6,14 +6,13 @@
 * `stale_projects`: our projects of the spec's prefix (``{prefix}_NNNNN``) that the plan no
   longer contains, e.g. after lowering ``flow_count``; teardown deletes them on request.
 
-Both read ``GET /index?ajax=fetchallprojects`` once and ``GET /manager?ajax=fetchprojectflows``
-per project whose ownership is in question.
+Both read ``GET /index?ajax=fetchallprojects`` once and the project page ``GET /manager?project=``
+(which shows the description and so our marker) per project whose ownership is in question.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 from azkaban_seeder.azkaban import (
@@ -22,7 +21,6 @@ from azkaban_seeder.azkaban import (
     LoginFailed,
     ProjectNotFound,
 )
-from azkaban_seeder.azkaban.ownership import foreign_reason
 from azkaban_seeder.plan import iter_projects
 from azkaban_seeder.spec import EnvSpec
 from azkaban_seeder.verify import THREADS, ClientPerThread, project_pattern
@@ -30,15 +28,12 @@ from azkaban_seeder.verify import THREADS, ClientPerThread, project_pattern
 logger = logging.getLogger(__name__)
 
 
-def _ownership(
-    clients: ClientPerThread, name: str, pattern: re.Pattern[str]
-) -> tuple[str, str | None, bool]:
+def _ownership(clients: ClientPerThread, name: str) -> tuple[str, str | None, bool]:
     """(name, foreign reason or None, still exists)."""
     try:
-        flows = clients.get().fetch_project_flows(name)
+        return name, clients.get().foreign_reason(name), True
     except ProjectNotFound:
         return name, None, False
-    return name, foreign_reason(flows, pattern), True
 
 
 def ownership_of(client: AzkabanClient, names: list[str]) -> dict[str, str | None]:
@@ -47,7 +42,7 @@ def ownership_of(client: AzkabanClient, names: list[str]) -> dict[str, str | Non
         ClientPerThread(client.settings) as clients,
         ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="owner") as pool,
     ):
-        checked = list(pool.map(lambda n: _ownership(clients, n, client.flow_pattern), names))
+        checked = list(pool.map(lambda n: _ownership(clients, n), names))
     return {name: reason for name, reason, exists in checked if exists}
 
 

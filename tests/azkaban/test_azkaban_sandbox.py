@@ -12,6 +12,7 @@ from fake_azkaban_server import small_zip
 
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, RetryPolicy
 from azkaban_seeder.azkaban import errors as e
+from foreign_projects import create_foreign_project
 
 CRON = "0 0 1 * * ?"
 TWO_FLOWS = {
@@ -55,13 +56,16 @@ def test_one_login_serves_many_calls(sandbox: Any, client: AzkabanClient, projec
     assert sandbox.server.stats()["sessions"] == 1
 
 
-def test_ensure_project_and_ownership(client: AzkabanClient) -> None:
+def test_ensure_project_and_ownership(sandbox: Any, client: AzkabanClient) -> None:
     assert client.ensure_project("stress_00001") is True
     assert client.ensure_project("STRESS_00001") is False  # names are case-insensitive
-    client.upload_project("stress_00001", small_zip({"nightly_billing": "type=command\n"}))
-    assert client.is_ours("stress_00001") is False
-    with pytest.raises(e.ForeignProjectError, match="nightly_billing"):
-        client.ensure_project("stress_00001")
+    assert client.is_ours("stress_00001") is True
+    create_foreign_project(sandbox.url, "stress_00002")  # same prefix, no marker, empty
+    assert client.is_ours("stress_00002") is False
+    with pytest.raises(e.ForeignProjectError, match="marker"):
+        client.ensure_project("stress_00002")
+    with pytest.raises(e.ProjectNotFound):
+        client.is_ours("stress_99999")
     with pytest.raises(e.ProjectAlreadyExists):
         client.create_project("stress_00001", "again")
     with pytest.raises(e.InvalidProjectName):

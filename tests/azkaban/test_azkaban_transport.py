@@ -29,12 +29,23 @@ def by_name(**replies: Reply | list[Reply]):  # type: ignore[no-untyped-def]
             name = "upload"
         if name is None and "delete" in params:
             name = "delete"
+        if name is None and req.method == "GET" and "project" in params:
+            name = "page"
         reply = replies.get(name or "", Reply(404, f"unscripted {name}"))
         if isinstance(reply, list):
             return reply.pop(0) if len(reply) > 1 else reply[0]
         return reply
 
     return script
+
+
+def project_page(description: str) -> Reply:
+    """The HTML project page, which shows the description (GET /manager?project=P)."""
+    body = f"<html><body><h1>Project p1</h1><p>{description}</p></body></html>"
+    return Reply(200, body, {"Content-Type": "text/html"})
+
+
+OUR_PAGE = project_page("load test [managed by azkaban-seeder]")
 
 
 def closed_port() -> int:
@@ -305,7 +316,7 @@ def test_create_timeout_then_already_exists_is_success_if_ours(fake_azkaban: Fak
     exists = Reply(200, '{"status":"error","message":"Project already exists."}')
     fake_azkaban.script = by_name(
         create=[Reply(delay=0.8), exists],
-        fetchprojectflows=Reply.json({"project": "p1", "flows": []}),
+        page=OUR_PAGE,
     )
     assert client.ensure_project("p1", "load test") is True
     create = fake_azkaban.calls("create")
@@ -315,15 +326,12 @@ def test_create_timeout_then_already_exists_is_success_if_ours(fake_azkaban: Fak
 
 def test_ensure_existing_project(fake_azkaban: FakeAzkaban, fake_client: AzkabanClient) -> None:
     exists = Reply(200, '{"status":"error","message":"Project already exists."}')
-    fake_azkaban.script = by_name(create=exists, fetchprojectflows=FLOWS)
+    fake_azkaban.script = by_name(create=exists, page=OUR_PAGE)
     assert fake_client.ensure_project("p1") is False
     with pytest.raises(e.ProjectAlreadyExists):
         fake_client.create_project("p1", "x")
-    fake_azkaban.script = by_name(
-        create=exists,
-        fetchprojectflows=Reply.json({"project": "p1", "flows": [{"flowId": "nightly_billing"}]}),
-    )
-    with pytest.raises(e.ForeignProjectError, match="nightly_billing"):
+    fake_azkaban.script = by_name(create=exists, page=project_page("nightly billing team"))
+    with pytest.raises(e.ForeignProjectError, match="marker"):
         fake_client.ensure_project("p1")
 
 

@@ -32,14 +32,13 @@ from azkaban_seeder.azkaban.errors import (
     SettingsError,
     UploadRejected,
 )
-from azkaban_seeder.azkaban.ownership import MARKER, OUR_FLOW_ID
+from azkaban_seeder.azkaban.ownership import MARKER
 from azkaban_seeder.azkaban.retry import RetryPolicy, is_never_acted_on, is_transient
 from azkaban_seeder.azkaban.settings import ConnectionSettings
 from azkaban_seeder.azkaban.stats import RetryStats
 
 __all__ = [
     "MARKER",
-    "OUR_FLOW_ID",
     "AzkabanClient",
     "AzkabanError",
     "AzkabanProtocolError",

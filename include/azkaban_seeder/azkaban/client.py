@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 from azkaban_seeder.azkaban import errors as e
 from azkaban_seeder.azkaban import replies
 from azkaban_seeder.azkaban.multipart import MultipartBody
-from azkaban_seeder.azkaban.ownership import OUR_FLOW_ID, foreign_reason, with_marker
+from azkaban_seeder.azkaban.ownership import foreign_reason, with_marker
 from azkaban_seeder.azkaban.replies import RawReply, RequestKind
 from azkaban_seeder.azkaban.retry import Predicate, RetryPolicy, is_never_acted_on, is_transient
 from azkaban_seeder.azkaban.settings import ConnectionSettings
@@ -74,12 +73,10 @@ class AzkabanClient:
         retry: RetryPolicy | None = None,
         *,
         fresh_after: float = 60.0,
-        flow_pattern: re.Pattern[str] = OUR_FLOW_ID,
     ) -> None:
         self.settings = settings
         self.policy = retry or RetryPolicy()
         self.stats = RetryStats()
-        self.flow_pattern = flow_pattern
         self._transport = Transport(settings, self.stats, fresh_after=fresh_after)
 
     def __repr__(self) -> str:
@@ -177,13 +174,32 @@ class AzkabanClient:
             return False
         return True
 
+    def fetch_project_page(self, name: str) -> str:
+        """GET /manager ``project=`` (no ``ajax``): the HTML project page, which shows the
+        project's description (the only place Azkaban exposes it). Raises `ProjectNotFound`
+        when the page says the project does not exist."""
+        endpoint = "project page"
+
+        def attempt() -> str:
+            raw = self._transport.send(
+                endpoint, "GET", "/manager", kind=RequestKind.PAGE_GET, params={"project": name}
+            )
+            return replies.parse_project_page(endpoint, name, raw)
+
+        return self._call(endpoint, attempt)
+
+    def foreign_reason(self, name: str) -> str | None:
+        """Ownership rule (see `ownership`): None if the project's description carries
+        `MARKER`, else why the project is not ours. Raises `ProjectNotFound`."""
+        return foreign_reason(self.fetch_project_page(name))
+
     def is_ours(self, name: str) -> bool:
-        """Ownership rule (see `ownership`): all top-level flow ids look like ``flow_NNNNNN``."""
-        return foreign_reason(self.fetch_project_flows(name), self.flow_pattern) is None
+        """True if the existing project `name` carries our marker (see `foreign_reason`)."""
+        return self.foreign_reason(name) is None
 
     def check_ours(self, name: str) -> None:
         """Raise `ForeignProjectError` unless `is_ours(name)`."""
-        reason = foreign_reason(self.fetch_project_flows(name), self.flow_pattern)
+        reason = self.foreign_reason(name)
         if reason is not None:
             raise e.ForeignProjectError(name, reason)
 

@@ -60,6 +60,8 @@ FAILURE_COOKIE = "azkaban.failure.message"
 
 _EXPIRED_MULTIPART = "Login error. Need username and password"
 _PASSWORD_IN_QUERY = "Login error. Must pass username and password in request body"
+# The login page is the only HTML page with a password field (spec 1.4 shapes 2 and 4).
+_LOGIN_FORM = re.compile(r"""<input[^>]*type=["']?password""", re.IGNORECASE)
 _INVALID_SESSION = "Invalid Session"
 
 # Ordered: the first pattern found in an error text picks the exception class.
@@ -408,6 +410,26 @@ def parse_delete(endpoint: str, raw: RawReply) -> str:
     raise e.AzkabanProtocolError(
         "delete did not redirect", endpoint=endpoint, status=raw.status, body=raw.body
     )
+
+
+_PROJECT_MISSING = re.compile(r"Project .* (?:doesn't exist|not found)\.?")
+
+
+def parse_project_page(endpoint: str, name: str, raw: RawReply) -> str:
+    """GET /manager?project=P (HTML): the page text; login page -> `SessionExpired`."""
+    if raw.status >= 500 or raw.status == 429:
+        raise _server_failure(endpoint, raw)
+    if raw.status != 200 or not _looks_like_html(raw):
+        raise e.AzkabanProtocolError(
+            "expected the HTML project page", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+    if _LOGIN_FORM.search(raw.body):
+        _check_text_reply(endpoint, RequestKind.PAGE_GET, raw)
+    if _PROJECT_MISSING.search(raw.body):
+        raise e.ProjectNotFound(
+            f"Project {name} doesn't exist.", endpoint=endpoint, status=raw.status, body=raw.body
+        )
+    return raw.body
 
 
 def as_int(value: Any) -> int | None:
