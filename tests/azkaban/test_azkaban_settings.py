@@ -46,6 +46,13 @@ def test_malformed_url_names_the_variable(url: str) -> None:
         ConnectionSettings.from_env({"AZKABAN_URL": url})
 
 
+def test_password_required_for_a_remote_server() -> None:
+    with pytest.raises(SettingsError, match="AZKABAN_PASSWORD"):
+        ConnectionSettings.from_env({"AZKABAN_URL": "https://azkaban.qa.example:8443"})
+    local = ConnectionSettings.from_env({"AZKABAN_URL": "http://localhost:9000"})
+    assert local.password == "azkaban"  # the sandbox's default user
+
+
 def test_bad_timeout_variable_is_named() -> None:
     with pytest.raises(SettingsError, match="AZKABAN_TIMEOUT"):
         ConnectionSettings.from_env({"AZKABAN_TIMEOUT": "soon"})

@@ -69,7 +69,6 @@ class ConnectionSettings:
         AZKABAN_CA_BUNDLE, AZKABAN_TIMEOUT); keyword overrides win over the environment."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {"url": DEFAULT_URL, "user": DEFAULT_USER}
-        values["password"] = DEFAULT_PASSWORD
         for variable, field in ENV_VARIABLES.items():
             raw = env.get(variable)
             if raw is None or raw == "":
@@ -78,7 +77,19 @@ class ConnectionSettings:
         values.update(overrides)
         if "url" not in overrides:
             values["url"] = _normalise_url(values["url"], "AZKABAN_URL")
+        if "password" not in values:
+            # The sandbox's default credentials are a safe guess on this machine only; a real
+            # server must be given its password explicitly.
+            if urlsplit(values["url"]).hostname not in LOOPBACK_HOSTS:
+                raise SettingsError(
+                    f"AZKABAN_PASSWORD is not set; it is required for {values['url']} "
+                    "(only a local sandbox defaults to the password 'azkaban')"
+                )
+            values["password"] = DEFAULT_PASSWORD
         return cls(**values)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _convert(variable: str, field: str, raw: str) -> Any:
