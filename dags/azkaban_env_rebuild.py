@@ -214,7 +214,7 @@ def report(**context: Any) -> dict[str, Any]:
         missing = (verified or {}).get("missing_count", "unknown")
         raise AirflowFailException(
             f"rebuild incomplete: {len(failures)} failed project(s), {missing} missing flow(s); "
-            f"first failure: {failures[0] if failures else verified}; "
+            f"first failure: {failures[0] if failures else 'none (verify mismatch)'}; "
             f"report {built['report_path']}"
         )
     return built
@@ -230,7 +230,6 @@ with DAG(
     default_args={"retries": 0},
     tags=["azkaban"],
     doc_md=__doc__,
-    render_template_as_native_obj=False,
 ) as dag:
     shards = plan_shards()
     prepared = prepare()

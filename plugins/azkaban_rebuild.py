@@ -122,6 +122,26 @@ def prepare(params: Mapping[str, Any], settings: ConnectionSettings) -> dict[str
     return {"mode": mode, **report.to_dict()}
 
 
+#: ``multiprocessing.process`` untyped: its private names are not in the type stubs.
+_MP_PROCESS: Any = multiprocessing.process
+
+
+class _MainProcessRecord(multiprocessing.process.BaseProcess):
+    """What ``multiprocessing`` records for a main process (its own class is deleted after
+    use in ``multiprocessing.process``): no parent, not daemonic, a fresh authkey."""
+
+    def __init__(self) -> None:
+        self._identity = ()
+        self._name = "MainProcess"
+        self._parent_pid = None
+        self._popen = None
+        self._closed = False
+        self._config = {
+            "authkey": _MP_PROCESS.AuthenticationString(os.urandom(32)),
+            "semprefix": "/mp",
+        }
+
+
 @contextlib.contextmanager
 def allow_child_processes() -> Iterator[None]:
     """Let a task process started by a Celery prefork worker create its Pool.
@@ -134,18 +154,17 @@ def allow_child_processes() -> Iterator[None]:
     main-process record stands in; the runner terminates its Pool before returning and its
     workers die with their parent, so the daemon flag's purpose (no orphans) still holds.
     """
-    mp_process: Any = multiprocessing.process
-    current = mp_process.current_process()
-    foreign = not isinstance(current, mp_process.BaseProcess) or current.daemon
+    current = _MP_PROCESS.current_process()
+    foreign = not isinstance(current, _MP_PROCESS.BaseProcess) or current.daemon
     if not foreign:
         yield
         return
     logger.info("task process runs under %s (Celery prefork); Pool allowed", type(current))
-    mp_process._current_process = mp_process._MainProcess()
+    _MP_PROCESS._current_process = _MainProcessRecord()
     try:
         yield
     finally:
-        mp_process._current_process = current
+        _MP_PROCESS._current_process = current
 
 
 def upload_shard(
@@ -257,7 +276,14 @@ def teardown_prefix(prefix: str, dry_run: bool, settings: ConnectionSettings) ->
         raise AirflowFailException(f"invalid parameter {exc}") from exc
     report = teardown(prefix, settings, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
-    logger.info("teardown %s: %s %d project(s): %s", prefix, verb, len(report.deleted), report)
+    logger.info(
+        "teardown %s: %s %d project(s) %s; left alone %d",
+        prefix,
+        verb,
+        len(report.deleted),
+        report.deleted[:20],
+        len(report.left_alone),
+    )
     if not report.ok:
         raise AirflowFailException(f"teardown of {prefix}: deletes failed: {report.failed}")
     return report.to_dict()

@@ -7,6 +7,7 @@ import socket
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
@@ -15,8 +16,8 @@ import pytest
 from azkaban_seeder import spec as spec_module
 from azkaban_seeder.plan import plan_shards
 from azkaban_seeder.spec import EnvSpec, RunOptions
-from conftest import DAGS
 
+DAGS = Path(__file__).resolve().parents[2] / "dags"
 REBUILD, TEARDOWN = "azkaban_env_rebuild", "azkaban_env_teardown"
 PLUGIN_MODULES = ("azkaban_hook", "azkaban_links", "azkaban_rebuild", "azkaban_shard_operator")
 

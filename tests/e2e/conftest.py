@@ -1,4 +1,4 @@
-"""Shared pieces of the end-to-end tests: a sandbox, the Airflow environment, plan checks.
+"""Fixtures of the end-to-end tests: one sandbox per module.
 
 The sandbox runs in a thread of the test process; Airflow's components and task processes
 reach it over loopback HTTP like they would reach a real Azkaban.
@@ -6,23 +6,11 @@ reach it over loopback HTTP like they would reach a real Azkaban.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
-from azkaban_seeder.flows import expected_flow_ids
-from azkaban_seeder.plan import plan_projects
 from azkaban_seeder.sandbox.server import SandboxConfig, SandboxServer
-from azkaban_seeder.spec import EnvSpec
-
-ROOT = Path(__file__).resolve().parents[2]
-DAGS = ROOT / "dags"
-PLUGINS = ROOT / "plugins"
-USER, PASSWORD = "azkaban", "azkaban"
 
 
 @pytest.fixture(scope="module")
@@ -33,69 +21,3 @@ def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxSer
         yield server
     finally:
         server.stop()
-
-
-def connection_env(url: str) -> str:
-    """``AIRFLOW_CONN_AZKABAN_DEFAULT`` (JSON form) for the sandbox at ``url``."""
-    host_port = url.split("://", 1)[1]
-    host, port = host_port.split(":")
-    return json.dumps(
-        {
-            "conn_type": "http",
-            "host": host,
-            "port": int(port),
-            "schema": "http",
-            "login": USER,
-            "password": PASSWORD,
-            "extra": {"timeout": 30},
-        }
-    )
-
-
-def settings_for(url: str) -> ConnectionSettings:
-    return ConnectionSettings(url=url, user=USER, password=PASSWORD, timeout=30.0)
-
-
-def projects_on_server(url: str, prefix: str) -> dict[str, set[str]]:
-    """What Azkaban holds for ``prefix``: ``fetchallprojects``, then ``fetchprojectflows``."""
-    with AzkabanClient(settings_for(url)) as client:
-        names = [p.name for p in client.fetch_all_projects() if p.name.startswith(prefix + "_")]
-        return {name: set(client.fetch_project_flows(name)) for name in names}
-
-
-def planned(conf: dict[str, Any]) -> dict[str, set[str]]:
-    """What the plan says Azkaban must hold for the DAG params ``conf``."""
-    keys = {"flow_count", "flows_per_project", "projects_per_shard", "prefix", "shape"}
-    spec = EnvSpec.from_mapping({k: v for k, v in conf.items() if k in keys})
-    return {p.name: set(expected_flow_ids(p)) for p in plan_projects(spec)}
-
-
-#: Settings that make Airflow distributed; the native Celery test runs with exactly these keys
-#: and tests/e2e/test_docker_compose.py checks docker-compose.yml sets the same ones.
-CELERY_KEYS = (
-    "AIRFLOW__CORE__EXECUTOR",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-    "AIRFLOW__CELERY__BROKER_URL",
-    "AIRFLOW__CELERY__RESULT_BACKEND",
-)
-
-
-def celery_environment(database: str, redis: str) -> dict[str, str]:
-    """CeleryExecutor settings for a PostgreSQL ``host:port/db`` and a Redis ``host:port/n``."""
-    return {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://{redis}",
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
-    }
-
-
-def reject_uploads(url: str, projects: list[str], message: str | None = None) -> None:
-    """``POST /_sandbox/reject-uploads``: uploads to these projects fail (empty list: clear)."""
-    import requests
-
-    body: dict[str, Any] = {"projects": projects}
-    if message:
-        body["message"] = message
-    reply = requests.post(f"{url}/_sandbox/reject-uploads", json=body, timeout=10)
-    reply.raise_for_status()

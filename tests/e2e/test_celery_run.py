@@ -12,10 +12,17 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from e2e_support import (
+    DAGS,
+    PLUGINS,
+    celery_environment,
+    connection_env,
+    planned,
+    projects_on_server,
+)
 
 from azkaban_seeder.embedded import EmbeddedAirflow
 from azkaban_seeder.sandbox.server import SandboxServer
-from conftest import DAGS, PLUGINS, celery_environment, connection_env, planned, projects_on_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

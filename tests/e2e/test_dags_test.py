@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from e2e_support import DAGS, PLUGINS, connection_env, planned, projects_on_server
 
 from azkaban_seeder.embedded import EmbeddedAirflow
 from azkaban_seeder.sandbox.server import SandboxServer
-from conftest import DAGS, PLUGINS, connection_env, planned, projects_on_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import CELERY_KEYS, ROOT, celery_environment
+from e2e_support import CELERY_KEYS, ROOT, celery_environment
 
 COMPOSE = ROOT / "docker-compose.yml"
 AIRFLOW_SERVICES = {

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_support import DAGS, PLUGINS, connection_env, planned, projects_on_server, reject_uploads
 
 from azkaban_seeder.embedded import AirflowApiError, EmbeddedAirflow
+from azkaban_seeder.embedded.stack import descendants, pid_alive
 from azkaban_seeder.sandbox.server import SandboxServer
-from conftest import DAGS, PLUGINS, connection_env, planned, projects_on_server, reject_uploads
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -43,10 +44,17 @@ def stack(
             "AZKABAN_SEEDER_SHARD_TIMEOUT": "150",
         },
     )
-    with airflow:
+    airflow.start()
+    try:
         airflow.client.wait_for_dag(DAG_ID, timeout=180)
         airflow.client.set_paused(DAG_ID, False)
         yield airflow
+    finally:
+        started = {c.process.pid for c in airflow.components}
+        tree = started.union(*(descendants(pid) for pid in started))
+        airflow.stop()
+        # No component, task process or Pool worker may outlive the stack.
+        assert [pid for pid in tree if pid_alive(pid)] == []
 
 
 def _run(stack: EmbeddedAirflow, conf: dict[str, Any]) -> tuple[str, str]:

@@ -96,3 +96,38 @@ def test_build_run_report_writes_the_json_file(
     assert report["failures"][0]["project"] == "stress_00000"
     assert json.loads((tmp_path / "r.json").read_text()) == report
     assert report["report_path"] == str(tmp_path / "r.json")
+
+
+def _pool_in_daemonic_process(use_guard: bool) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    def compute() -> int:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            return pool.submit(pow, 2, 5).result(timeout=60)
+
+    try:
+        if use_guard:
+            with azkaban_rebuild.allow_child_processes():
+                result = compute()
+            assert multiprocessing.current_process().daemon  # restored afterwards
+        else:
+            result = compute()
+    except AssertionError:
+        raise SystemExit(3) from None
+    raise SystemExit(0 if result == 32 else 4)
+
+
+@pytest.mark.parametrize(("use_guard", "exit_code"), [(False, 3), (True, 0)])
+def test_pool_inside_a_daemonic_task_process(use_guard: bool, exit_code: int) -> None:
+    # Regression: under `airflow celery worker` the task process is a daemonic pool child and
+    # run_shard failed with "daemonic processes are not allowed to have children".
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(
+        target=_pool_in_daemonic_process, args=(use_guard,), daemon=True
+    )
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == exit_code

@@ -82,7 +82,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -360,13 +360,13 @@ class EmbeddedAirflow:
 def _kill_remaining(pids: set[int], deadline: float) -> None:
     """SIGTERM-then-SIGKILL any pid of ``pids`` still alive (tasks, Pool workers)."""
     for pid in pids:
-        if _pid_alive(pid):
+        if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
-    while time.monotonic() < deadline and any(_pid_alive(p) for p in pids):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
         time.sleep(0.2)
     for pid in pids:
-        if _pid_alive(pid):
+        if pid_alive(pid):
             logger.warning("pid %s ignored SIGTERM; killing it", pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
