@@ -77,3 +77,33 @@ def test_discard_lets_the_same_project_be_built_again(tmp_path: Path) -> None:
         "zc_00000.ready",
         "zc_00000.zip",
     ]
+
+
+def test_waiter_never_reads_a_half_written_ready_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: `.ready` was written in place, so a polling waiter could read it empty
+    (JSONDecodeError, project lost). Every write here leaves the file empty for 50 ms."""
+    import threading
+    import time
+
+    real_write_text = Path.write_text
+
+    def slow_write_text(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        real_write_text(self, "")
+        time.sleep(0.05)
+        return real_write_text(self, data)
+
+    monkeypatch.setattr(Path, "write_text", slow_write_text)
+    cache = ZipCache(tmp_path, SPEC)
+    project = plan_projects(SPEC)[0]
+    thread = cache.prefetch(project, CountingChecker())
+    assert thread is not None
+    results: list[object] = []
+    waiter = threading.Thread(target=lambda: results.append(cache.obtain(project, check_zip)))
+    waiter.start()
+    waiter.join(10)
+    thread.join(10)
+    assert len(results) == 1
+    path, summary = results[0]  # type: ignore[misc]
+    assert summary.flows == 3 and path.exists()

@@ -65,10 +65,17 @@ class ZipCache:
         try:
             summary = self._build(project, checker, self._path(project.name, ".zip"))
         except Exception as exc:
-            self._path(project.name, ".failed").write_text(f"{type(exc).__name__}: {exc}")
+            self._mark(project.name, ".failed", f"{type(exc).__name__}: {exc}")
             raise
-        self._path(project.name, ".ready").write_text(json.dumps(asdict(summary)))
+        self._mark(project.name, ".ready", json.dumps(asdict(summary)))
         return summary
+
+    def _mark(self, name: str, suffix: str, text: str) -> None:
+        """Write a marker atomically: waiters poll for it and must never see it half written
+        (regression: `write_text` exposed an empty ``.ready`` -> JSONDecodeError in a waiter)."""
+        pending = self._path(name, f"{suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
+        pending.write_text(text)
+        pending.replace(self._path(name, suffix))
 
     def _wait_ready(self, name: str) -> ZipSummary | None:
         """The summary of another process's build, or None if it failed or took too long."""
