@@ -187,7 +187,14 @@ class ShardRunner:
             self._executor = pool.make_executor(
                 self.processes,
                 init_worker,
-                (self.spec, self.settings, self.options, self.zip_dir, os.getpid()),
+                (
+                    self.spec,
+                    self.settings,
+                    self.options,
+                    self.zip_dir,
+                    os.getpid(),
+                    logging.getLogger("azkaban_seeder").getEffectiveLevel(),
+                ),
             )
         executor = self._executor
         run = _PoolRun(self, shard, record, fresh=fresh)

@@ -34,6 +34,7 @@ from azkaban_seeder.runner.zipcache import ZipCache
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
+WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
 
 # Test-only hooks, read from the environment (inherited by spawned children): the worker
 # handling the named project exits abruptly / hangs, to exercise the pool's failure handling.
@@ -173,9 +174,14 @@ def init_worker(
     options: RunOptions,
     zip_dir: str,
     parent_pid: int,
+    log_level: int = logging.WARNING,
 ) -> None:
     """Pool initializer: guard against orphaning, then build this process's context."""
     die_with_parent(parent_pid)
+    # A spawned child starts with bare logging; give retry warnings and progress the
+    # parent's level and a readable format (they reach the parent's stderr, i.e. the task log).
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=log_level, format=WORKER_LOG_FORMAT)
     # Ctrl-C reaches the whole process group; the parent decides and terminates us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE["context"] = make_context(spec, settings, options, zip_dir)
