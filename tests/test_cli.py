@@ -207,3 +207,19 @@ def test_sandbox_subcommand_delegates_and_reports_bad_flags(
     assert main(["sandbox", "--port", "not-a-port"]) == 2
     assert "--port" in capsys.readouterr().err
     assert main(["sandbox", "--fault-rate", "2"]) == 2  # refused before serving
+
+
+def test_every_spec_and_run_flag_has_help_with_its_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dataclasses import fields
+
+    from azkaban_seeder.spec import FIELD_HELP, EnvSpec, RunOptions
+
+    names = [f.name for f in fields(EnvSpec)] + [f.name for f in fields(RunOptions)]
+    assert sorted(FIELD_HELP) == sorted(names)
+    with pytest.raises(SystemExit):
+        main(["apply", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "total number of flows to build (default: 10000)" in out
+    assert "(default: echo {project} {flow} {job})" in out

@@ -26,7 +26,7 @@ from azkaban_seeder.plan import plan_projects, plan_shards
 from azkaban_seeder.progress import ProgressCounter, ProgressDisplay
 from azkaban_seeder.report import build_report, format_summary, verify_lines
 from azkaban_seeder.runner import ProjectResult, apply
-from azkaban_seeder.spec import EnvSpec, RunOptions, SpecError
+from azkaban_seeder.spec import FIELD_HELP, EnvSpec, RunOptions, SpecError
 from azkaban_seeder.teardown import teardown
 from azkaban_seeder.verify import independent_count, verify
 
@@ -53,13 +53,24 @@ def _add_spec_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--spec", type=Path, help="YAML or JSON file with spec/run fields")
     for name in SPEC_FIELDS:
         # Strings: validation (and its message naming the field) happens in EnvSpec.
-        group.add_argument(_flag(name), dest=name, metavar=name.upper(), default=None)
+        group.add_argument(
+            _flag(name), dest=name, metavar=name.upper(), default=None, help=_help(name)
+        )
+
+
+def _help(name: str) -> str:
+    """The field's help line with its default (argparse `%` escaped)."""
+    defaults = {**EnvSpec().to_dict(), **RunOptions().to_dict()}
+    text = f"{FIELD_HELP[name]} (default: {defaults[name]})"
+    return text.replace("%", "%%")
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("runner options")
     for name in RUN_FIELDS:
-        group.add_argument(_flag(name), dest=name, metavar=name.upper(), default=None)
+        group.add_argument(
+            _flag(name), dest=name, metavar=name.upper(), default=None, help=_help(name)
+        )
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:

@@ -423,3 +423,22 @@ class RunOptions:
         _require_int("retry_attempts", self.retry_attempts, 1, MAX_RETRY_ATTEMPTS)
         _as_seconds("upload_timeout", self.upload_timeout, MAX_UPLOAD_TIMEOUT)
         _as_seconds("retry_max_seconds", self.retry_max_seconds, MAX_RETRY_SECONDS)
+
+
+#: One line per field for user-facing help (CLI flags); the defaults come from the dataclasses.
+FIELD_HELP: dict[str, str] = {
+    "flow_count": "total number of flows to build",
+    "flows_per_project": "flows in each Azkaban project (the last one may hold fewer)",
+    "projects_per_shard": "projects per shard (one Airflow mapped task each)",
+    "prefix": "project name prefix: projects are <prefix>_00000, <prefix>_00001, ...",
+    "flow_format": "1.0 (.job files) or 2.0 (.project + .flow YAML)",
+    "shape": "single | chain:N | fanout:W | random | mix | mix:single=5,chain:3=2,...",
+    "seed": "seed for random shapes and mixes (same seed, same flows)",
+    "command": "job command; placeholders {project} {flow} {job} {index}",
+    "schedule": "off, or a daily window HH:MM-HH:MM to spread cron schedules over",
+    "max_map_length": "Airflow's [core] max_map_length: the most shards a plan may have",
+    "processes": "worker processes building and uploading in parallel",
+    "upload_timeout": "read timeout of one upload (s)",
+    "retry_attempts": "attempts per request before giving up (transient faults only)",
+    "retry_max_seconds": "time budget for the retries of one request (s)",
+}
