@@ -28,6 +28,7 @@ from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
 
+from azkaban_params import prefix_param
 from azkaban_shard_operator import SHARD_RESULT_KEY, AzkabanShardOperator
 
 DAG_ID = "azkaban_env_rebuild"
@@ -69,16 +70,7 @@ PARAMS: dict[str, Param] = {
         "Airflow's [core] max_map_length.",
         section=SIZE,
     ),
-    "prefix": Param(
-        "stress",
-        type="string",
-        pattern="^[A-Za-z][A-Za-z0-9_-]*$",
-        minLength=1,
-        maxLength=57,
-        title="Project prefix",
-        description="Projects are named <prefix>_00000, <prefix>_00001, ...",
-        section=SIZE,
-    ),
+    "prefix": prefix_param("Projects are named <prefix>_00000, <prefix>_00001, ...", section=SIZE),
     "flow_format": Param(
         "1.0",
         type="string",

@@ -13,18 +13,12 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from azkaban_params import prefix_param
+
 DAG_ID = "azkaban_env_teardown"
 
 PARAMS: dict[str, Param] = {
-    "prefix": Param(
-        "stress",
-        type="string",
-        pattern="^[A-Za-z][A-Za-z0-9_-]*$",
-        minLength=1,
-        maxLength=57,
-        title="Project prefix",
-        description="Delete our projects named <prefix>_NNNNN.",
-    ),
+    "prefix": prefix_param("Delete our projects named <prefix>_NNNNN."),
     "dry_run": Param(
         True,
         type="boolean",

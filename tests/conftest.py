@@ -3,6 +3,7 @@
 `sandbox` (function scope) gives each test a fresh server and data dir; `sandbox_session`
 (session scope) is shared by read-mostly tests, which must use unique project names.
 `sandbox_factory` starts servers with a custom `SandboxConfig` (stopped after the test).
+`settings` are the `ConnectionSettings` for `sandbox`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.sandbox import SandboxConfig, SandboxServer
 
 
@@ -66,3 +68,11 @@ def sandbox_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
         yield SandboxHandle(server.url, server)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def settings(sandbox: SandboxHandle) -> ConnectionSettings:
+    """Connection settings for the per-test `sandbox` (a folder's conftest may override it)."""
+    return ConnectionSettings(
+        url=sandbox.url, user=sandbox.user, password=sandbox.password, timeout=15.0
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,12 @@ import pytest
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, ProjectNotFound
 from azkaban_seeder.cli import main
 from foreign_projects import create_foreign_project
+from unique_names import unique_prefix
 
 
 @pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> str:
-    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
-    return f"c{letters}{time.monotonic_ns() % 100000}"
+    return unique_prefix(request, "c")
 
 
 @pytest.fixture

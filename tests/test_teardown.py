@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
 import pytest
@@ -15,19 +13,14 @@ from azkaban_seeder.runner import apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.teardown import teardown
 from foreign_projects import create_foreign_project
+from unique_names import unique_prefix
 
 OPTIONS = RunOptions(processes=1, upload_timeout=15.0, retry_max_seconds=30.0)
 
 
 @pytest.fixture
-def settings(sandbox: Any) -> ConnectionSettings:
-    return ConnectionSettings(url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0)
-
-
-@pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> str:
-    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
-    return f"d{letters}{time.monotonic_ns() % 100000}"
+    return unique_prefix(request, "d")
 
 
 def _make_foreign(client: AzkabanClient, name: str, *, empty: bool = False) -> None:

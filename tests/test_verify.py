@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import time
-from typing import Any
-
 import pytest
 
 from azkaban_seeder.archive import build_project_zip_bytes
@@ -15,17 +11,12 @@ from azkaban_seeder.plan import ProjectPlan, plan_projects
 from azkaban_seeder.runner import apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.verify import independent_count, project_pattern, verify
-
-
-@pytest.fixture
-def settings(sandbox: Any) -> ConnectionSettings:
-    return ConnectionSettings(url=sandbox.url, user="azkaban", password="azkaban", timeout=15.0)
+from unique_names import unique_prefix
 
 
 @pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> str:
-    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
-    return f"v{letters}{time.monotonic_ns() % 100000}"
+    return unique_prefix(request, "v")
 
 
 OPTIONS = RunOptions(processes=1, upload_timeout=15.0, retry_max_seconds=30.0)

@@ -51,7 +51,9 @@ SHAPE_KINDS = ("single", "chain", "fanout", "random")
 DEFAULT_MIX = "mix:single=50,chain:3=20,fanout:4=20,random=10"
 
 # Azkaban's own rule is [a-zA-Z][a-zA-Z_0-9|-]*; "|" is left out deliberately (see module doc).
-_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+# Public: the DAG Params use the same pattern.
+PREFIX_PATTERN = "[A-Za-z][A-Za-z0-9_-]*"
+_PREFIX_RE = re.compile(PREFIX_PATTERN)
 _WINDOW_RE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 _MINUTES_PER_DAY = 24 * 60
 

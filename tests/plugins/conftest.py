@@ -1,23 +1,5 @@
-"""Airflow configuration for parsing the DAGs in-process (no DB, no ~/airflow).
-
-Set before anything imports ``airflow``: Airflow reads its configuration once, at import.
-"""
+"""Configure Airflow for in-process parsing before any test here imports ``airflow``."""
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-DAGS = ROOT / "dags"
-PLUGINS = ROOT / "plugins"
-
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
-os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PLUGINS)
-# Airflow puts the plugins folder on sys.path in its components; do the same here.
-if str(PLUGINS) not in sys.path:
-    sys.path.insert(0, str(PLUGINS))
+import airflow_parse_env  # noqa: F401  (sets the Airflow environment on import)

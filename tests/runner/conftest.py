@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
 import pytest
 
 from azkaban_seeder.azkaban import ConnectionSettings
+from unique_names import unique_prefix
 
 
 @pytest.fixture
@@ -21,5 +20,4 @@ def settings(sandbox: Any) -> ConnectionSettings:
 @pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> str:
     """A prefix unique to the test, so tests sharing one sandbox never see each other."""
-    letters = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-30:]
-    return f"t{letters}{time.monotonic_ns() % 100000}"
+    return unique_prefix(request, "t")

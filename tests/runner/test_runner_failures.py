@@ -113,8 +113,14 @@ def test_hung_project_hits_its_deadline_and_stops_the_shard(
     assert spawned_children() == []
 
 
-def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, prefix: str) -> None:
-    proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
+def _sigterm_hung_driver(
+    tmp_path: Path, url: str, prefix: str, env: dict[str, str]
+) -> tuple[subprocess.Popen[str], list[int], str]:
+    """Start a driver whose first project hangs, SIGTERM it once its workers run.
+
+    Returns the finished driver, its worker pids and its stderr.
+    """
+    proc = _start_driver(tmp_path, url, prefix, {HANG_ENV: f"{prefix}_00000", **env})
     try:
         workers = _wait_for_children(proc.pid, 2)
         time.sleep(0.5)
@@ -124,6 +130,11 @@ def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, pref
         if proc.poll() is None:
             proc.kill()
     _out, err = proc.communicate()
+    return proc, workers, err
+
+
+def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, prefix: str) -> None:
+    proc, workers, err = _sigterm_hung_driver(tmp_path, sandbox.url, prefix, {})
 
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert "terminating pool workers" in err
@@ -131,17 +142,8 @@ def test_sigterm_terminates_workers_and_exits(tmp_path: Path, sandbox: Any, pref
 
 
 def test_sigterm_chains_to_a_previous_handler(tmp_path: Path, sandbox: Any, prefix: str) -> None:
-    env = {HANG_ENV: f"{prefix}_00000", "DRIVER_PREVIOUS_HANDLER": "1"}
-    proc = _start_driver(tmp_path, sandbox.url, prefix, env)
-    try:
-        workers = _wait_for_children(proc.pid, 2)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    _out, err = proc.communicate()
+    env = {"DRIVER_PREVIOUS_HANDLER": "1"}
+    proc, workers, err = _sigterm_hung_driver(tmp_path, sandbox.url, prefix, env)
 
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert "previous handler ran" in err

@@ -123,13 +123,18 @@ def error_text(payload: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _error(cls: type[e.AzkabanError], message: str, endpoint: str, raw: RawReply) -> e.AzkabanError:
+    """An error of `cls` carrying the reply's endpoint, status and body."""
+    return cls(message, endpoint=endpoint, status=raw.status, body=raw.body)
+
+
 def _raise(
     message: str,
     endpoint: str,
     raw: RawReply,
     default: type[e.AzkabanError] = e.AzkabanRequestError,
 ) -> NoReturn:
-    raise classify(message, default)(message, endpoint=endpoint, status=raw.status, body=raw.body)
+    raise _error(classify(message, default), message, endpoint, raw)
 
 
 def raise_for_error(
@@ -152,48 +157,31 @@ def _looks_like_html(raw: RawReply) -> bool:
 def _server_failure(endpoint: str, raw: RawReply) -> e.AzkabanError:
     """A 5xx/429 reply: our own bug if Jetty names a missing/invalid parameter, else transient."""
     if re.search(r"Missing required parameter|NumberFormatException", raw.body):
-        return e.AzkabanProtocolError(
+        return _error(
+            e.AzkabanProtocolError,
             "server rejected the request parameters (client bug)",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
+            endpoint,
+            raw,
         )
-    return e.AzkabanServerError(
-        f"server error HTTP {raw.status}", endpoint=endpoint, status=raw.status, body=raw.body
-    )
+    return _error(e.AzkabanServerError, f"server error HTTP {raw.status}", endpoint, raw)
 
 
 def _check_text_reply(endpoint: str, kind: RequestKind, raw: RawReply) -> NoReturn:
     """Verdict for a 200 reply that is not JSON (login page, login-error text, empty body)."""
     text = raw.body.strip()
     if text.startswith(_EXPIRED_MULTIPART):
-        raise e.SessionExpired(
-            "session expired (multipart login error)",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
-        )
+        raise _error(e.SessionExpired, "session expired (multipart login error)", endpoint, raw)
     if text.startswith(_PASSWORD_IN_QUERY):
-        raise e.AzkabanProtocolError(
-            "password sent in the query string (client bug)",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
+        raise _error(
+            e.AzkabanProtocolError, "password sent in the query string (client bug)", endpoint, raw
         )
     if text.startswith("Login error"):
-        raise e.LoginFailed(text, endpoint=endpoint, status=raw.status, body=raw.body)
+        raise _error(e.LoginFailed, text, endpoint, raw)
     if _looks_like_html(raw) and kind is not RequestKind.LOGIN:
         # Spec 1.4: the login page is what an unauthenticated non-ajax request gets.
-        raise e.SessionExpired(
-            "session expired (login page returned)",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
-        )
+        raise _error(e.SessionExpired, "session expired (login page returned)", endpoint, raw)
     what = "an empty body" if not text else "a non-JSON body"
-    raise e.AzkabanProtocolError(
-        f"expected JSON, got {what}", endpoint=endpoint, status=raw.status, body=raw.body
-    )
+    raise _error(e.AzkabanProtocolError, f"expected JSON, got {what}", endpoint, raw)
 
 
 def _decode_json(endpoint: str, raw: RawReply) -> dict[str, Any] | None:
@@ -203,13 +191,9 @@ def _decode_json(endpoint: str, raw: RawReply) -> dict[str, Any] | None:
     try:
         payload = json.loads(text)
     except ValueError:
-        raise e.AzkabanProtocolError(
-            "malformed JSON reply", endpoint=endpoint, status=raw.status, body=raw.body
-        ) from None
+        raise _error(e.AzkabanProtocolError, "malformed JSON reply", endpoint, raw) from None
     if not isinstance(payload, dict):
-        raise e.AzkabanProtocolError(
-            "JSON reply is not an object", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.AzkabanProtocolError, "JSON reply is not an object", endpoint, raw)
     return payload
 
 
@@ -220,9 +204,7 @@ def _check_session_json(endpoint: str, payload: Mapping[str, Any], raw: RawReply
         and (payload.get("action") == "login" or message.startswith(_INVALID_SESSION))
     )
     if expired:
-        raise e.SessionExpired(
-            "session expired", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.SessionExpired, "session expired", endpoint, raw)
 
 
 def parse_json(endpoint: str, kind: RequestKind, raw: RawReply) -> dict[str, Any]:
@@ -234,11 +216,8 @@ def parse_json(endpoint: str, kind: RequestKind, raw: RawReply) -> dict[str, Any
     if raw.status >= 500 or raw.status == 429:
         raise _server_failure(endpoint, raw)
     if 300 <= raw.status < 400:
-        raise e.AzkabanProtocolError(
-            f"unexpected redirect to {raw.location!r}",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
+        raise _error(
+            e.AzkabanProtocolError, f"unexpected redirect to {raw.location!r}", endpoint, raw
         )
     payload = _decode_json(endpoint, raw)
     if raw.status >= 400:
@@ -288,12 +267,7 @@ def parse_create(endpoint: str, raw: RawReply) -> None:
     """POST /manager action=create: compact JSON, ``status`` success or error + message."""
     payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
     if payload.get("status") != "success":
-        raise e.AzkabanProtocolError(
-            "create reply without status success",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
-        )
+        raise _error(e.AzkabanProtocolError, "create reply without status success", endpoint, raw)
 
 
 def _upload_failure(endpoint: str, raw: RawReply, message: str) -> e.AzkabanError:
@@ -326,20 +300,13 @@ def parse_upload(endpoint: str, raw: RawReply) -> dict[str, str]:
             raise _server_failure(endpoint, raw)
         if raw.status == 200:
             _check_text_reply(endpoint, RequestKind.MULTIPART, raw)
-        raise e.AzkabanProtocolError(
-            "upload reply is not JSON", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.AzkabanProtocolError, "upload reply is not JSON", endpoint, raw)
     _check_session_json(endpoint, payload, raw)
     message = error_text(payload)
     if message is not None or raw.status != 200:
         raise _upload_failure(endpoint, raw, message or f"HTTP {raw.status}")
     if "projectId" not in payload or "version" not in payload:
-        raise e.AzkabanProtocolError(
-            "upload reply lacks projectId/version",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
-        )
+        raise _error(e.AzkabanProtocolError, "upload reply lacks projectId/version", endpoint, raw)
     result = {"projectId": str(payload["projectId"]), "version": str(payload["version"])}
     if payload.get("warn"):
         result["warn"] = str(payload["warn"])
@@ -351,11 +318,8 @@ def parse_schedule(endpoint: str, raw: RawReply) -> int:
     payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
     schedule_id = as_int(payload.get("scheduleId"))
     if payload.get("status") != "success" or schedule_id is None or schedule_id <= 0:
-        raise e.AzkabanProtocolError(
-            "schedule reply without a positive scheduleId",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
+        raise _error(
+            e.AzkabanProtocolError, "schedule reply without a positive scheduleId", endpoint, raw
         )
     return schedule_id
 
@@ -366,7 +330,7 @@ def parse_execute(endpoint: str, raw: RawReply) -> int:
     exec_id = as_int(payload.get("execid"))
     if exec_id is None or exec_id <= 0:
         message = str(payload.get("message") or "no execution id returned")
-        raise e.ExecutionRejected(message, endpoint=endpoint, status=raw.status, body=raw.body)
+        raise _error(e.ExecutionRejected, message, endpoint, raw)
     return exec_id
 
 
@@ -374,9 +338,7 @@ def parse_status_reply(endpoint: str, raw: RawReply) -> str:
     """``{"status": "success"|"error", "message": ...}`` replies (e.g. removeSched)."""
     payload = parse_ok(endpoint, RequestKind.FORM_POST, raw)
     if payload.get("status") != "success":
-        raise e.AzkabanProtocolError(
-            "reply without status success", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.AzkabanProtocolError, "reply without status success", endpoint, raw)
     return str(payload.get("message") or "")
 
 
@@ -397,19 +359,14 @@ def parse_delete(endpoint: str, raw: RawReply) -> str:
             _raise(cookie_message(raw.cookies[FAILURE_COOKIE]), endpoint, raw)
         if SUCCESS_COOKIE in raw.cookies:
             return cookie_message(raw.cookies[SUCCESS_COOKIE])
-        raise e.AzkabanProtocolError(
-            "delete redirect without a message cookie",
-            endpoint=endpoint,
-            status=raw.status,
-            body=raw.body,
+        raise _error(
+            e.AzkabanProtocolError, "delete redirect without a message cookie", endpoint, raw
         )
     if raw.status >= 500 or raw.status == 429:
         raise _server_failure(endpoint, raw)
     if raw.status == 200:
         _check_text_reply(endpoint, RequestKind.PAGE_GET, raw)
-    raise e.AzkabanProtocolError(
-        "delete did not redirect", endpoint=endpoint, status=raw.status, body=raw.body
-    )
+    raise _error(e.AzkabanProtocolError, "delete did not redirect", endpoint, raw)
 
 
 _PROJECT_MISSING = re.compile(r"Project .* (?:doesn't exist|not found)\.?")
@@ -420,15 +377,11 @@ def parse_project_page(endpoint: str, name: str, raw: RawReply) -> str:
     if raw.status >= 500 or raw.status == 429:
         raise _server_failure(endpoint, raw)
     if raw.status != 200 or not _looks_like_html(raw):
-        raise e.AzkabanProtocolError(
-            "expected the HTML project page", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.AzkabanProtocolError, "expected the HTML project page", endpoint, raw)
     if _LOGIN_FORM.search(raw.body):
         _check_text_reply(endpoint, RequestKind.PAGE_GET, raw)
     if _PROJECT_MISSING.search(raw.body):
-        raise e.ProjectNotFound(
-            f"Project {name} doesn't exist.", endpoint=endpoint, status=raw.status, body=raw.body
-        )
+        raise _error(e.ProjectNotFound, f"Project {name} doesn't exist.", endpoint, raw)
     return raw.body
 
 

@@ -12,8 +12,9 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -136,6 +137,22 @@ class ExecutionRecord:
     final_status: str | None
     end_time: int
     options: str
+
+
+_Record = TypeVar("_Record", ScheduleRecord, ExecutionRecord)
+
+
+def _columns(record: type[Any]) -> str:
+    """The SELECT column list of a record: its fields, in order (named like the table's)."""
+    return ", ".join(f.name for f in fields(record))
+
+
+def _from_row(record: type[_Record], row: tuple) -> _Record:
+    """A record from a row selected with `_columns(record)`; SQLite stores booleans as 0/1."""
+    values: list[Any] = [
+        bool(v) if f.type == "bool" else v for f, v in zip(fields(record), row, strict=True)
+    ]
+    return record(*values)
 
 
 @dataclass
@@ -331,26 +348,11 @@ class Store:
         return int(row[0]) if row else 0
 
     # --- schedules ---
-    _SCHED_COLS = (
-        "schedule_id, project_id, project_name, flow_id, cron, first_sched_time, "
-        "end_sched_time, submit_user, submit_time, options, back_execute_once"
-    )
+    _SCHED_COLS = _columns(ScheduleRecord)
 
     @staticmethod
     def _schedule(row: tuple) -> ScheduleRecord:
-        return ScheduleRecord(
-            schedule_id=row[0],
-            project_id=row[1],
-            project_name=row[2],
-            flow_id=row[3],
-            cron=row[4],
-            first_sched_time=row[5],
-            end_sched_time=row[6],
-            submit_user=row[7],
-            submit_time=row[8],
-            options=row[9],
-            back_execute_once=bool(row[10]),
-        )
+        return _from_row(ScheduleRecord, row)
 
     def upsert_schedule(self, rec: ScheduleRecord) -> int:
         """Insert or update the (project, flow) schedule, keeping an existing id."""
@@ -411,27 +413,11 @@ class Store:
             conn.execute("DELETE FROM schedules WHERE schedule_id=?", (schedule_id,))
 
     # --- executions ---
-    _EXEC_COLS = (
-        "exec_id, project_id, project_name, flow_id, version, submit_user, submit_time, "
-        "step_ms, will_fail, final_status, end_time, options"
-    )
+    _EXEC_COLS = _columns(ExecutionRecord)
 
     @staticmethod
     def _execution(row: tuple) -> ExecutionRecord:
-        return ExecutionRecord(
-            exec_id=row[0],
-            project_id=row[1],
-            project_name=row[2],
-            flow_id=row[3],
-            version=row[4],
-            submit_user=row[5],
-            submit_time=row[6],
-            step_ms=row[7],
-            will_fail=bool(row[8]),
-            final_status=row[9],
-            end_time=row[10],
-            options=row[11],
-        )
+        return _from_row(ExecutionRecord, row)
 
     def insert_execution(self, rec: ExecutionRecord) -> int:
         """INSERT an execution; returns the new exec id."""

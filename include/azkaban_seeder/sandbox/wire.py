@@ -13,7 +13,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from email.message import Message
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -44,7 +44,7 @@ class Request:
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(self.headers.get("Cookie", ""))
-        except Exception:  # a malformed cookie header is ignored, like Jetty does
+        except CookieError:  # a malformed cookie header is ignored, like Jetty does
             jar = SimpleCookie()
         self.cookies = {k: m.value for k, m in jar.items()}
 
