@@ -38,6 +38,7 @@ EXIT_USAGE = 2
 
 SPEC_FIELDS = [f.name for f in fields(EnvSpec)]
 RUN_FIELDS = [f.name for f in fields(RunOptions)]
+_DEFAULTS = {**EnvSpec().to_dict(), **RunOptions().to_dict()}
 
 
 class UsageError(Exception):
@@ -60,8 +61,7 @@ def _add_spec_flags(parser: argparse.ArgumentParser) -> None:
 
 def _help(name: str) -> str:
     """The field's help line with its default (argparse `%` escaped)."""
-    defaults = {**EnvSpec().to_dict(), **RunOptions().to_dict()}
-    text = f"{FIELD_HELP[name]} (default: {defaults[name]})"
+    text = f"{FIELD_HELP[name]} (default: {_DEFAULTS[name]})"
     return text.replace("%", "%%")
 
 

@@ -64,6 +64,11 @@ _PASSWORD_IN_QUERY = "Login error. Must pass username and password in request bo
 _LOGIN_FORM = re.compile(r"""<input[^>]*type=["']?password""", re.IGNORECASE)
 _INVALID_SESSION = "Invalid Session"
 
+# The server's texts for a missing project (also searched in the HTML project page).
+_PROJECT_MISSING = re.compile(
+    r"Project .*(doesn't exist|does not exist|was already removed|not found)"
+)
+
 # Ordered: the first pattern found in an error text picks the exception class.
 _ERROR_CLASSES: tuple[tuple[re.Pattern[str], type[e.AzkabanError]], ...] = tuple(
     (re.compile(pattern), cls)
@@ -80,10 +85,7 @@ _ERROR_CLASSES: tuple[tuple[re.Pattern[str], type[e.AzkabanError]], ...] = tuple
         (r"Cannot find execution", e.ExecutionNotFound),
         (r"isn't running", e.ExecutionNotRunning),
         (r"[Ff]low \S+ (cannot be found|not found) in project", e.FlowNotFound),
-        (
-            r"Project .*(doesn't exist|does not exist|was already removed|not found)",
-            e.ProjectNotFound,
-        ),
+        (_PROJECT_MISSING, e.ProjectNotFound),
         # create: DB insert failed; server-side, may pass on retry.
         (r"^Insert project", e.AzkabanServerError),
     )
@@ -367,9 +369,6 @@ def parse_delete(endpoint: str, raw: RawReply) -> str:
     if raw.status == 200:
         _check_text_reply(endpoint, RequestKind.PAGE_GET, raw)
     raise _error(e.AzkabanProtocolError, "delete did not redirect", endpoint, raw)
-
-
-_PROJECT_MISSING = re.compile(r"Project .* (?:doesn't exist|not found)\.?")
 
 
 def parse_project_page(endpoint: str, name: str, raw: RawReply) -> str:
