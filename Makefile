@@ -16,7 +16,7 @@ $(UV):
 	.bootstrap/bin/pip install --quiet uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --all-extras --quiet
 	touch $@
 
 setup: $(VENV)/.synced
@@ -26,7 +26,7 @@ lint: setup
 	$(BIN)/ruff format --check include plugins dags tests benchmarks
 
 typecheck: setup
-	$(BIN)/mypy include/azkaban_seeder plugins
+	$(BIN)/mypy
 
 pytest: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -34,10 +34,10 @@ pytest: setup
 test: lint typecheck pytest
 
 run: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m azkaban_seeder.embedded $(RUN_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m azkaban_devstack $(RUN_ARGS)
 
 sandbox: setup
-	$(BIN)/azkaban-seeder sandbox
+	$(BIN)/azkaban-sandbox
 
 clean:
 	rm -rf $(VENV) .bootstrap .pytest_cache .mypy_cache .ruff_cache build

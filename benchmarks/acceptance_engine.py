@@ -44,8 +44,8 @@ from typing import IO, Any
 import psutil
 import requests
 
+from azkaban_sandbox.faults import FAULT_KINDS
 from azkaban_seeder.flows import flow_id_for
-from azkaban_seeder.sandbox.faults import FAULT_KINDS
 
 USER = "azkaban"
 PASSWORD = "azkaban"

@@ -54,7 +54,7 @@ def sandbox(cost: bool) -> Iterator[str]:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as data_dir:
         argv = [
-            sys.executable, "-m", "azkaban_seeder.sandbox", "--port", str(port),
+            sys.executable, "-m", "azkaban_sandbox", "--port", str(port),
             "--data-dir", data_dir, "--log-level", "WARNING",
         ]  # fmt: skip
         if cost:

@@ -4,7 +4,7 @@
   HTTP call, cost model off, i.e. pure sandbox + loader work)
 - requests/s for login + fetchprojectflows under 8 concurrent clients
 
-The sandbox runs in its own process (`python -m azkaban_seeder.sandbox`), so client threads do
+The sandbox runs in its own process (`python -m azkaban_sandbox`), so client threads do
 not share its GIL; `--in-process` runs it in this process instead.
 
 Run: .venv/bin/python benchmarks/bench_sandbox.py [--flows 1000] [--seconds 5] [--clients 8]
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 import requests
 
-from azkaban_seeder.sandbox import SandboxConfig, SandboxServer
+from azkaban_sandbox import SandboxConfig, SandboxServer
 
 
 def flow1_zip(flows: int, jobs_per_flow: int = 3) -> bytes:
@@ -130,7 +130,7 @@ def sandbox_url(in_process: bool) -> Iterator[str]:
         cmd = [
             sys.executable,
             "-m",
-            "azkaban_seeder.sandbox",
+            "azkaban_sandbox",
             "--port",
             "0",
             "--data-dir",

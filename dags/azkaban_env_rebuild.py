@@ -28,8 +28,8 @@ from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
 
-from azkaban_params import prefix_param
-from azkaban_shard_operator import SHARD_RESULT_KEY, AzkabanShardOperator
+from azkaban_airflow.operators import SHARD_RESULT_KEY, AzkabanShardOperator
+from azkaban_airflow.params import prefix_param
 
 DAG_ID = "azkaban_env_rebuild"
 #: Shards of one run uploading at the same time (``max_active_tis_per_dagrun``).
@@ -141,21 +141,21 @@ PARAMS: dict[str, Param] = {
 
 
 def _settings() -> Any:
-    from azkaban_hook import AzkabanHook
+    from azkaban_airflow.hooks import AzkabanHook
 
     return AzkabanHook().get_settings()
 
 
 @task(task_id="plan")
 def plan_shards(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    import azkaban_rebuild
+    from azkaban_airflow import tasks as azkaban_rebuild
 
     return azkaban_rebuild.plan(params or {})
 
 
 @task(task_id="prepare")
 def prepare(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    import azkaban_rebuild
+    from azkaban_airflow import tasks as azkaban_rebuild
 
     return azkaban_rebuild.prepare(params or {}, _settings())
 
@@ -170,7 +170,7 @@ def _planned_shards(ti: Any) -> list[dict[str, Any]] | None:
 def verify(**context: Any) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowSkipException
 
-    import azkaban_rebuild
+    from azkaban_airflow import tasks as azkaban_rebuild
 
     shards = _planned_shards(context["ti"])
     if shards is None:
@@ -182,7 +182,7 @@ def verify(**context: Any) -> dict[str, Any]:
 def report(**context: Any) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowFailException
 
-    import azkaban_rebuild
+    from azkaban_airflow import tasks as azkaban_rebuild
 
     ti, dag_run = context["ti"], context["dag_run"]
     shards = _planned_shards(ti)

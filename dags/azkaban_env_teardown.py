@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from azkaban_params import prefix_param
+from azkaban_airflow.params import prefix_param
 
 DAG_ID = "azkaban_env_teardown"
 
@@ -30,8 +30,8 @@ PARAMS: dict[str, Param] = {
 
 @task(task_id="teardown")
 def teardown(params: dict[str, Any] | None = None) -> dict[str, Any]:
-    import azkaban_rebuild
-    from azkaban_hook import AzkabanHook
+    from azkaban_airflow import tasks as azkaban_rebuild
+    from azkaban_airflow.hooks import AzkabanHook
 
     values = params or {}
     settings = AzkabanHook().get_settings()

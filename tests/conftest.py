@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from azkaban_sandbox import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import ConnectionSettings
-from azkaban_seeder.sandbox import SandboxConfig, SandboxServer
 
 
 @dataclass

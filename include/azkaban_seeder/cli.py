@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="azkaban-seeder",
         description="Build Azkaban test environments at production scale.",
+        epilog="A local Azkaban-compatible test server is a separate command: azkaban-sandbox.",
     )
     sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
 
@@ -125,8 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--only", nargs="+", metavar="PROJECT", help="limit to these projects")
     _add_connection_flags(down)
     _add_output_flags(down)
-
-    sub.add_parser("sandbox", help="run the Azkaban-compatible test server", add_help=False)
     return parser
 
 
@@ -307,16 +306,6 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sandbox(argv: list[str]) -> int:
-    """Delegate to the sandbox's own CLI (it has its own flags and ``--help``)."""
-    from azkaban_seeder.sandbox.server import sandbox_main
-
-    try:
-        return int(sandbox_main(argv) or 0)
-    except SystemExit as exc:  # its argparse printed the problem
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-
-
 COMMANDS = {
     "plan": cmd_plan,
     "apply": cmd_apply,
@@ -336,8 +325,6 @@ def _configure_logging(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``azkaban-seeder`` command; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["sandbox"]:
-        return cmd_sandbox(args_list[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)

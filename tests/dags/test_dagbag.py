@@ -19,7 +19,12 @@ from azkaban_seeder.spec import EnvSpec, RunOptions
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 REBUILD, TEARDOWN = "azkaban_env_rebuild", "azkaban_env_teardown"
-PLUGIN_MODULES = ("azkaban_hook", "azkaban_links", "azkaban_rebuild", "azkaban_shard_operator")
+PLUGIN_MODULES = (
+    "azkaban_airflow.hooks",
+    "azkaban_airflow.links",
+    "azkaban_airflow.tasks",
+    "azkaban_airflow.operators",
+)
 
 
 def _dagbag():  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from azkaban_seeder.sandbox.server import SandboxConfig, SandboxServer
+from azkaban_sandbox.server import SandboxConfig, SandboxServer
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from e2e_support import (
     projects_on_server,
 )
 
-from azkaban_seeder.embedded import EmbeddedAirflow
-from azkaban_seeder.sandbox.server import SandboxServer
+from azkaban_devstack import EmbeddedAirflow
+from azkaban_sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

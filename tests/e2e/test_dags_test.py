@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from e2e_support import DAGS, PLUGINS, connection_env, planned, projects_on_server
 
-from azkaban_seeder.embedded import EmbeddedAirflow
-from azkaban_seeder.sandbox.server import SandboxServer
+from azkaban_devstack import EmbeddedAirflow
+from azkaban_sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 

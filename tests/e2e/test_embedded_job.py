@@ -1,4 +1,4 @@
-"""Pieces of ``python -m azkaban_seeder.embedded`` that need no running stack."""
+"""Pieces of ``python -m azkaban_devstack`` that need no running stack."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azkaban_seeder.embedded.job import _parser, connection_json, run_conf
-from azkaban_seeder.embedded.stack import EmbeddedAirflow, free_port
+from azkaban_devstack.job import _parser, connection_json, run_conf
+from azkaban_devstack.stack import EmbeddedAirflow, free_port
 
 
 def test_connection_json_is_what_the_hook_reads() -> None:
@@ -48,7 +48,7 @@ def test_stack_environment_is_hermetic(tmp_path, monkeypatch) -> None:  # type: 
 
 def test_module_entry_point_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "azkaban_seeder.embedded", "--help"],
+        [sys.executable, "-m", "azkaban_devstack", "--help"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from e2e_support import DAGS, PLUGINS, connection_env, planned, projects_on_server, reject_uploads
 
-from azkaban_seeder.embedded import AirflowApiError, EmbeddedAirflow
-from azkaban_seeder.embedded.stack import descendants, pid_alive
-from azkaban_seeder.sandbox.server import SandboxServer
+from azkaban_devstack import AirflowApiError, EmbeddedAirflow
+from azkaban_devstack.stack import descendants, pid_alive
+from azkaban_sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

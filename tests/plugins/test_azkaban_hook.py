@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
-from azkaban_hook import AzkabanHook, base_url
+from azkaban_airflow.hooks import AzkabanHook, base_url
+from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient
-from azkaban_seeder.sandbox.server import SandboxConfig, SandboxServer
 
 CONN_VAR = "AIRFLOW_CONN_AZKABAN_DEFAULT"
 

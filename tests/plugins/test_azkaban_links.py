@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from azkaban_links import LINK_NAME, AzkabanProjectLink, AzkabanSeederPlugin, project_url
+from azkaban_airflow.links import LINK_NAME, AzkabanProjectLink, project_url
+from azkaban_airflow.operators import AzkabanShardOperator
+from azkaban_airflow.plugin import AzkabanSeederPlugin
 from azkaban_seeder.plan import plan_shards
 from azkaban_seeder.spec import EnvSpec
-from azkaban_shard_operator import AzkabanShardOperator
 
 SHARD = plan_shards(EnvSpec(flow_count=3_000, prefix="stress"))[2].to_dict()
 TI_KEY = SimpleNamespace(dag_id="d", task_id="upload_shard", run_id="r", map_index=2)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-import azkaban_rebuild
+from azkaban_airflow import tasks as azkaban_rebuild
 from azkaban_seeder.plan import Shard
 from azkaban_seeder.runner import ShardResult
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-import azkaban_rebuild
+from azkaban_airflow import tasks as azkaban_rebuild
+from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
-from azkaban_seeder.sandbox.server import SandboxConfig, SandboxServer
 
 BASE: dict[str, Any] = {
     "flows_per_project": 5,

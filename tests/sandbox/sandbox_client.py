@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 import requests
 
-from azkaban_seeder.sandbox import SandboxServer
+from azkaban_sandbox import SandboxServer
 
 TIMEOUT = 30
 

@@ -24,7 +24,7 @@ def test_http_status_faults_are_counted_and_logged(
     sandbox: SandboxLike, az: Az, caplog: pytest.LogCaptureFixture, kind: str, status: int
 ) -> None:
     _faults(sandbox, rate=1.0, seed=3, kinds=[kind])
-    with caplog.at_level(logging.WARNING, logger="azkaban_seeder.sandbox.faults"):
+    with caplog.at_level(logging.WARNING, logger="azkaban_sandbox.faults"):
         reply = az.get("/index", ajax="fetchallprojects")
     assert reply.status_code == status
     stats = requests.get(sandbox.url + "/_sandbox/stats", timeout=10).json()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from azkaban_seeder.sandbox import SandboxConfig, SandboxServer
-from azkaban_seeder.sandbox.multipart import MultipartError, parse_multipart
-from azkaban_seeder.sandbox.server import parse_users
-from azkaban_seeder.sandbox.wire import pretty_json
+from azkaban_sandbox import SandboxConfig, SandboxServer
+from azkaban_sandbox.multipart import MultipartError, parse_multipart
+from azkaban_sandbox.server import parse_users
+from azkaban_sandbox.wire import pretty_json
 
 
 def test_python_m_entry_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_python_m_entry_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "azkaban_seeder.sandbox",
+            "azkaban_sandbox",
             "--port",
             "0",
             "--data-dir",
@@ -108,3 +108,13 @@ def test_cli_user_specs() -> None:
 def test_unknown_permission_type_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="RAED"):
         SandboxServer(SandboxConfig(port=0, data_dir=tmp_path, user_roles={"x": ("RAED",)}))
+
+
+def test_own_cli_refuses_bad_flags_before_serving(capsys: pytest.CaptureFixture[str]) -> None:
+    from azkaban_sandbox.server import sandbox_main
+
+    with pytest.raises(SystemExit) as exited:
+        sandbox_main(["--port", "not-a-port"])
+    assert exited.value.code == 2
+    assert "--port" in capsys.readouterr().err
+    assert sandbox_main(["--fault-rate", "2"]) == 2

@@ -1,6 +1,6 @@
 """The main job (``make run``): sandbox + local Airflow + one ``azkaban_env_rebuild`` run.
 
-1. start the Azkaban sandbox (``python -m azkaban_seeder.sandbox``, data under ``var/``);
+1. start the Azkaban sandbox (``python -m azkaban_sandbox``, data under ``var/``);
 2. start Airflow (SQLite, LocalExecutor) with ``AIRFLOW_CONN_AZKABAN_DEFAULT`` pointing at it;
 3. trigger ``azkaban_env_rebuild`` through the REST API (10,000 flows by default), log each
    task instance as it finishes, wait (bounded);
@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from azkaban_seeder.embedded.rest import AirflowApiError
-from azkaban_seeder.embedded.stack import EmbeddedAirflow, StackError, free_port
+from azkaban_devstack.rest import AirflowApiError
+from azkaban_devstack.stack import EmbeddedAirflow, StackError, free_port
 
-logger = logging.getLogger("azkaban_seeder.embedded")
+logger = logging.getLogger("azkaban_devstack")
 
 DAG_ID = "azkaban_env_rebuild"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -36,7 +36,7 @@ SANDBOX_USER = ("azkaban", "azkaban")
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m azkaban_seeder.embedded",
+        prog="python -m azkaban_devstack",
         description="Rebuild an Azkaban environment in a local sandbox through a local "
         "Airflow 3 stack (SQLite, LocalExecutor) and print the report.",
     )
@@ -91,7 +91,7 @@ def sandbox_process(var_dir: Path, port: int) -> Iterator[str]:
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "azkaban_seeder.sandbox"),
+                *(sys.executable, "-m", "azkaban_sandbox"),
                 *("--port", str(port), "--data-dir", str(data_dir)),
             ],
             stdout=log,
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m azkaban_seeder.embedded``."""
+    """Entry point of ``python -m azkaban_devstack``."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from azkaban_seeder.sandbox import errors
-from azkaban_seeder.sandbox.models import Backend, ExecOptions, Upload, UploadRejected
-from azkaban_seeder.sandbox.sessions import Session, SessionStore
-from azkaban_seeder.sandbox.store import ExecutionRecord, ProjectRecord
-from azkaban_seeder.sandbox.wire import (
+from azkaban_sandbox import errors
+from azkaban_sandbox.models import Backend, ExecOptions, Upload, UploadRejected
+from azkaban_sandbox.sessions import Session, SessionStore
+from azkaban_sandbox.store import ExecutionRecord, ProjectRecord
+from azkaban_sandbox.wire import (
     SESSION_COOKIE,
     Reply,
     Request,
@@ -176,7 +176,7 @@ def create_project(call: Call) -> Reply:
 
 def delete_project(call: Call) -> Reply:
     """`GET /manager?delete=true&project=P`: always a 302 with a message cookie."""
-    from azkaban_seeder.sandbox.models import DeleteRefused
+    from azkaban_sandbox.models import DeleteRefused
 
     name = require(call.req, "project")
     try:

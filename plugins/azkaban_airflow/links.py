@@ -12,7 +12,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow.plugins_manager import AirflowPlugin
 from airflow.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
@@ -56,17 +55,10 @@ class AzkabanProjectLink(BaseOperatorLink):
 
 def _url_from_connection(conn_id: str) -> str | None:
     # Only reached when execute() failed before it resolved the Connection itself.
-    from azkaban_hook import AzkabanHook
+    from azkaban_airflow.hooks import AzkabanHook
 
     try:
         return AzkabanHook(conn_id).get_settings().url
     except Exception as exc:  # a link must never fail the task; log and show none
         logger.warning("no Azkaban link: connection %s unusable (%s)", conn_id, exc)
         return None
-
-
-class AzkabanSeederPlugin(AirflowPlugin):
-    """Registers the Azkaban project link with Airflow."""
-
-    name = "azkaban_seeder"
-    operator_extra_links = [AzkabanProjectLink()]

@@ -8,6 +8,6 @@ See docs/sandbox.md. Roles (moto-style): `routes` (dispatch table and login gate
 
 from __future__ import annotations
 
-from azkaban_seeder.sandbox.server import SandboxConfig, SandboxServer, sandbox_main
+from azkaban_sandbox.server import SandboxConfig, SandboxServer, sandbox_main
 
 __all__ = ["SandboxConfig", "SandboxServer", "sandbox_main"]

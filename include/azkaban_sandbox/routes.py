@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from azkaban_seeder.sandbox import errors
-from azkaban_seeder.sandbox import responses as r
-from azkaban_seeder.sandbox.models import Backend
-from azkaban_seeder.sandbox.sessions import Session, SessionStore
-from azkaban_seeder.sandbox.wire import (
+from azkaban_sandbox import errors
+from azkaban_sandbox import responses as r
+from azkaban_sandbox.models import Backend
+from azkaban_sandbox.sessions import Session, SessionStore
+from azkaban_sandbox.wire import (
     SESSION_COOKIE,
     Reply,
     Request,

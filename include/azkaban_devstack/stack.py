@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import requests
 
-from azkaban_seeder.embedded.rest import AirflowRestClient
+from azkaban_devstack.rest import AirflowRestClient
 
 logger = logging.getLogger(__name__)
 

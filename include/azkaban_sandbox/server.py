@@ -21,20 +21,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from azkaban_seeder.sandbox.bodies import BodyError, ChunkedReader, LimitedReader, read_all
-from azkaban_seeder.sandbox.clock import SandboxClock
-from azkaban_seeder.sandbox.control import PREFIX, handle_control
-from azkaban_seeder.sandbox.costs import CostModel
-from azkaban_seeder.sandbox.faults import FAULT_KINDS, FaultInjector, FaultSettings
-from azkaban_seeder.sandbox.models import Backend
-from azkaban_seeder.sandbox.multipart import MultipartBody, MultipartError, parse_multipart
-from azkaban_seeder.sandbox.routes import Router, expired_reply, is_login
-from azkaban_seeder.sandbox.sessions import SessionStore
-from azkaban_seeder.sandbox.store import Store
-from azkaban_seeder.sandbox.users import UserManager
-from azkaban_seeder.sandbox.wire import Reply, Request, jetty_error
+from azkaban_sandbox.bodies import BodyError, ChunkedReader, LimitedReader, read_all
+from azkaban_sandbox.clock import SandboxClock
+from azkaban_sandbox.control import PREFIX, handle_control
+from azkaban_sandbox.costs import CostModel
+from azkaban_sandbox.faults import FAULT_KINDS, FaultInjector, FaultSettings
+from azkaban_sandbox.models import Backend
+from azkaban_sandbox.multipart import MultipartBody, MultipartError, parse_multipart
+from azkaban_sandbox.routes import Router, expired_reply, is_login
+from azkaban_sandbox.sessions import SessionStore
+from azkaban_sandbox.store import Store
+from azkaban_sandbox.users import UserManager
+from azkaban_sandbox.wire import Reply, Request, jetty_error
 
-logger = logging.getLogger("azkaban_seeder.sandbox")
+logger = logging.getLogger("azkaban_sandbox")
 
 MAX_FORM_BYTES = 10 * 1024 * 1024  # Jetty maxFormContentSize (Constants.MAX_FORM_CONTENT_SIZE)
 FAULT_PAGES = {"http500": 500, "http502": 502, "http503": 503}
@@ -412,7 +412,7 @@ def parse_users(
 
 
 def sandbox_main(argv: list[str] | None = None) -> int:
-    """`azkaban-seeder sandbox ...` / `python -m azkaban_seeder.sandbox`: serve until killed."""
+    """`azkaban-seeder sandbox ...` / `python -m azkaban_sandbox`: serve until killed."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:

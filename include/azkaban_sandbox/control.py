@@ -14,10 +14,10 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from azkaban_seeder.sandbox.wire import Reply, Request
+from azkaban_sandbox.wire import Reply, Request
 
 if TYPE_CHECKING:
-    from azkaban_seeder.sandbox.server import SandboxServer
+    from azkaban_sandbox.server import SandboxServer
 
 PREFIX = "/_sandbox/"
 

@@ -17,7 +17,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
-from azkaban_seeder.sandbox.multipart import MultipartBody
+from azkaban_sandbox.multipart import MultipartBody
 
 SESSION_COOKIE = "azkaban.browser.session.id"
 JSON_TYPE = "application/json"

@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from azkaban_seeder.sandbox.clock import SandboxClock
+from azkaban_sandbox.clock import SandboxClock
 
 DEFAULT_TTL_SECONDS = 36_000.0  # session.time.to.live default: 10 hours, sliding
 DEFAULT_MAX_SESSIONS = 10_000  # max.num.sessions default

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from azkaban_seeder.sandbox import errors
+from azkaban_sandbox import errors
 
 PERMISSION_TYPES = (
     "READ",

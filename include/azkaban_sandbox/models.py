@@ -24,12 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from azkaban_seeder.loaders import InstallError, LoadedFlow, LoadResult, load_project_zip
-from azkaban_seeder.loaders.cron import is_valid_quartz, parse_quartz
-from azkaban_seeder.sandbox import errors
-from azkaban_seeder.sandbox.clock import SandboxClock
-from azkaban_seeder.sandbox.costs import CostModel
-from azkaban_seeder.sandbox.store import (
+from azkaban_sandbox import errors
+from azkaban_sandbox.clock import SandboxClock
+from azkaban_sandbox.costs import CostModel
+from azkaban_sandbox.store import (
     ExecutionRecord,
     FlowRow,
     ProjectRecord,
@@ -37,7 +35,9 @@ from azkaban_seeder.sandbox.store import (
     Store,
     VersionRow,
 )
-from azkaban_seeder.sandbox.users import UserManager
+from azkaban_sandbox.users import UserManager
+from azkaban_seeder.loaders import InstallError, LoadedFlow, LoadResult, load_project_zip
+from azkaban_seeder.loaders.cron import is_valid_quartz, parse_quartz
 
 logger = logging.getLogger(__name__)
 

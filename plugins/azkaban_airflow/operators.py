@@ -14,7 +14,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
 
-from azkaban_links import AzkabanProjectLink
+from azkaban_airflow.links import AzkabanProjectLink
 
 SHARD_RESULT_KEY = "shard_result"
 
@@ -38,8 +38,8 @@ class AzkabanShardOperator(BaseOperator):
         self.azkaban_url: str | None = None
 
     def execute(self, context: Any) -> None:
-        import azkaban_rebuild
-        from azkaban_hook import AzkabanHook
+        from azkaban_airflow import tasks as azkaban_rebuild
+        from azkaban_airflow.hooks import AzkabanHook
 
         settings = AzkabanHook(self.azkaban_conn_id).get_settings()
         self.azkaban_url = settings.url

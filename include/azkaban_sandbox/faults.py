@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-logger = logging.getLogger("azkaban_seeder.sandbox.faults")
+logger = logging.getLogger("azkaban_sandbox.faults")
 
 FAULT_KINDS = ("http500", "http502", "http503", "drop", "slow", "slow_drop", "session")
 
