@@ -340,11 +340,12 @@ def sandbox_log(workdir: Path) -> Path:
 
 @contextmanager
 def sandbox(workdir: Path) -> Iterator[str]:
-    """``azkaban-seeder sandbox`` on a free port with a temp data dir; yields its URL once it
+    """``azkaban-sandbox`` on a free port with a temp data dir; yields its URL once it
     answers a login."""
     port = free_port()
     log = sandbox_log(workdir).open("w")
-    argv = [*cli_command(), "sandbox", "--port", str(port), "--data-dir", str(workdir / "data")]
+    argv = [sys.executable, "-m", "azkaban_sandbox", "--port", str(port)]
+    argv += ["--data-dir", str(workdir / "data")]
     proc = subprocess.Popen([*argv, "--log-level", "WARNING"], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:

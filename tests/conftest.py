@@ -3,7 +3,9 @@
 `sandbox` (function scope) gives each test a fresh server and data dir; `sandbox_session`
 (session scope) is shared by read-mostly tests, which must use unique project names.
 `sandbox_factory` starts servers with a custom `SandboxConfig` (stopped after the test).
-`settings` are the `ConnectionSettings` for `sandbox`.
+`settings` are the `ConnectionSettings` for `sandbox`. Test control: `handle.server.controls`
+(or `handle.server.stats()`). tests/sandbox/conftest.py overrides the three sandbox fixtures
+for its verified mode (a real server named by AZKABAN_CONFORMANCE_URL).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from azkaban_seeder.azkaban import ConnectionSettings
 
 @dataclass
 class SandboxHandle:
-    """What the fixtures yield: the base URL and the server (for test control)."""
+    """What the fixtures yield: the base URL, the server (for test control) and a login."""
 
     url: str
     server: SandboxServer
@@ -76,3 +78,13 @@ def settings(sandbox: SandboxHandle) -> ConnectionSettings:
     return ConnectionSettings(
         url=sandbox.url, user=sandbox.user, password=sandbox.password, timeout=15.0
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redaction_registry() -> Iterator[None]:
+    """Secrets registered by one test (its passwords) must not mask text in the next."""
+    from azkaban_seeder.azkaban import redaction
+
+    redaction.forget_all()
+    yield
+    redaction.forget_all()

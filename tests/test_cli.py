@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -60,6 +61,29 @@ def test_bad_spec_file_key_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
     assert main(["plan", "--spec", str(path)]) == 2
     assert "flow_cuont" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("prefix:\nflow_count: 10\n", "key 'prefix' has no value"),
+        ("prefix: '  '\n", "key 'prefix' has no value"),
+        ("flow_count: 10\nflow_count: 20\n", "key 'flow_count' is given twice"),
+        ("- flow_count\n", "must hold a mapping"),
+        ("flow_count: [1, 2\n", "not valid YAML/JSON"),
+        ("flow_count: ١٢\n", "flow_count (spec file): must be an integer"),
+    ],
+)
+def test_spec_file_blank_duplicate_or_malformed_is_refused(
+    text: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: a blank "prefix:" used to become the nightly's prefix "stress", and a key
+    # given twice silently kept the last value.
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    assert main(["plan", "--spec", str(path)]) == 2
+    assert named in capsys.readouterr().err
 
 
 def test_plan_prints_the_shards(capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,11 +237,189 @@ def test_every_spec_and_run_flag_has_help_with_its_default(
 ) -> None:
     from dataclasses import fields
 
-    from azkaban_seeder.spec import FIELD_HELP, EnvSpec, RunOptions
+    from azkaban_seeder.spec import ENV_FIELDS, RUN_FIELDS, EnvSpec, RunOptions
 
-    names = [f.name for f in fields(EnvSpec)] + [f.name for f in fields(RunOptions)]
-    assert sorted(FIELD_HELP) == sorted(names)
+    assert list(ENV_FIELDS) == [f.name for f in fields(EnvSpec)]
+    assert list(RUN_FIELDS) == [f.name for f in fields(RunOptions)]
     assert main(["apply", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "total number of flows to build (default: 10000)" in out
-    assert "(default: echo {project} {flow} {job})" in out
+    assert "total number of flows to build (1..1000000; default: 10000)" in out
+    assert "(at most 4096 characters; default: echo {project} {flow} {job})" in out
+
+
+@pytest.mark.parametrize("bad", ["", ".*", "a b", "9lives", "x" * 58])
+def test_teardown_prefix_follows_the_spec_rules_before_any_request(
+    bad: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: teardown --prefix '' or '.*' exited 0. The URL points at a closed port, so
+    # a request would fail with exit code 1, not 2.
+    monkeypatch.setenv("AZKABAN_PASSWORD", "x")
+    code = main(["teardown", "--prefix", bad, "--url", "http://127.0.0.1:9", "--dry-run"])
+    assert code == 2
+    assert "--prefix:" in capsys.readouterr().err
+
+
+def test_teardown_by_a_user_without_delete_rights_fails(
+    sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: a READ-only user's teardown printed "deleted 0" and exited 0.
+    sandbox = sandbox_factory(
+        users={"azkaban": "azkaban", "reader": "Reader-pw-1"}, user_roles={"reader": ("READ",)}
+    )
+    monkeypatch.setenv("AZKABAN_URL", sandbox.url)
+    monkeypatch.setenv("AZKABAN_PASSWORD", "azkaban")
+    assert main(["apply", "--flow-count", "2", "--flows-per-project", "1", "--prefix", "rd"]) == 0
+    capsys.readouterr()
+
+    monkeypatch.setenv("AZKABAN_USER", "reader")
+    monkeypatch.setenv("AZKABAN_PASSWORD", "Reader-pw-1")
+    code = main(["teardown", "--prefix", "rd", "--json"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report["deleted"] == []
+    assert sorted(f["project"] for f in report["failed"]) == ["rd_00000", "rd_00001"]
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ('{"format": "azkaban-seeder-profile", "schema_version": 1, "complete": tr', "JSON"),
+        ('{"format": "azkaban-seeder-profile", "schema_version": 99}', "newer"),
+        ("[1, 2]", "profile"),
+    ],
+)
+def test_a_bad_profile_is_refused_before_any_request(
+    content: str,
+    named: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The URL points at a closed port: getting that far would exit 1, not 2.
+    path = tmp_path / "profile.json"
+    path.write_text(content)
+    monkeypatch.setenv("AZKABAN_PASSWORD", "x")
+    argv = ["apply", "--shape", "profile", "--profile", str(path), "--url", "http://127.0.0.1:9"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--profile" in err and named in err
+
+
+# --------------------------------------------------------------------------- profile, compare
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--rate", "0"], "--rate"),
+        (["--max-in-flight", "9"], "--max-in-flight"),
+        (["--history-days", "0"], "--history-days"),
+        (["--max-executions", "many"], "--max-executions"),
+        (["--max-history-flows", "-1"], "--max-history-flows"),
+        (["--budget-seconds", "0"], "--budget-seconds"),
+        (["--k-threshold", "0"], "--k-threshold"),
+    ],
+)
+def test_profile_bad_flags_exit_2_before_any_request(
+    azkaban_env: ConnectionSettings,
+    sandbox: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    named: str,
+) -> None:
+    out = tmp_path / "p.json"
+    assert main(["profile", "--out", str(out), *extra]) == 2
+    assert named in capsys.readouterr().err
+    assert sandbox.server.stats()["requests_total"] == 0 and not out.exists()
+
+
+def test_profile_out_must_be_a_writable_file_path(
+    azkaban_env: ConnectionSettings,
+    sandbox: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["profile", "--out", str(tmp_path / "missing" / "p.json")]) == 2
+    assert main(["profile", "--out", str(tmp_path)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert sandbox.server.stats()["requests_total"] == 0
+
+
+def _profile(out: Path, *extra: str) -> int:
+    return main(["profile", "--out", str(out), "--rate", "2000", *extra])
+
+
+def test_profile_then_compare_the_same_environment_passes(
+    azkaban_env: ConnectionSettings, prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = ["--flow-count", "30", "--flows-per-project", "10", "--prefix", prefix]
+    assert main(["apply", *spec, "--shape", "mix", "--schedule", "00:00-06:00"]) == 0
+    capsys.readouterr()
+    source = tmp_path / "prod.profile.json"
+    assert _profile(source, "--k-threshold", "1") == 0
+    assert "profile written to" in capsys.readouterr().out
+    assert json.loads(source.read_text())["counts"]["flows"] == 30
+    code = main(["compare", str(source), "--rate", "2000"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("likeness: PASS")
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"prod.likeness.json", "prod.likeness.txt"} <= written
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert "prod.likeness.png" in written
+    report = json.loads((tmp_path / "prod.likeness.json").read_text())
+    assert report["passed"] is True
+    assert (tmp_path / "prod.likeness.txt").read_text() in out
+
+
+def test_compare_with_a_different_environment_fails(
+    azkaban_env: ConnectionSettings,
+    sandbox_factory: Any,
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = ["--flows-per-project", "10", "--prefix", prefix]
+    assert main(["apply", *spec, "--flow-count", "30", "--shape", "chain:8"]) == 0
+    source = tmp_path / "prod.json"
+    assert _profile(source, "--k-threshold", "1") == 0
+    before = source.read_bytes()
+    other = sandbox_factory()
+    monkeypatch.setenv("AZKABAN_URL", other.url)
+    assert main(["apply", *spec, "--flow-count", "30", "--shape", "single"]) == 0
+    capsys.readouterr()
+    out_dir = tmp_path / "likeness"
+    assert main(["compare", str(source), "--out-dir", str(out_dir), "--rate", "2000"]) == 1
+    assert capsys.readouterr().out.startswith("likeness: FAIL")
+    assert json.loads((out_dir / "prod.likeness.json").read_text())["passed"] is False
+    # regression: the likeness files were once named with Path.with_suffix, which turned
+    # "prod.likeness" + ".json" into "prod.json" and overwrote the profile beside it
+    assert source.read_bytes() == before
+
+
+def test_compare_refuses_a_bad_profile_before_any_request(
+    azkaban_env: ConnectionSettings,
+    sandbox: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "p.json"
+    bad.write_text("{}")
+    assert main(["compare", str(bad)]) == 2
+    assert "profile" in capsys.readouterr().err
+    assert sandbox.server.stats()["requests_total"] == 0
+
+
+def test_profile_flag_implies_shape_profile(
+    azkaban_env: ConnectionSettings, prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", "--flow-count", "20", "--prefix", prefix, "--shape", "chain:3"]) == 0
+    source = tmp_path / "prod.json"
+    assert _profile(source, "--k-threshold", "1") == 0
+    capsys.readouterr()
+    assert main(["plan", "--flow-count", "40", "--profile", str(source)]) == 0
+    assert "shape profile" in capsys.readouterr().out
+    assert main(["plan", "--profile", str(source), "--shape", "single"]) == 2

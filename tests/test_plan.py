@@ -108,3 +108,19 @@ def test_spec_options_and_shards_survive_pickling_for_worker_processes() -> None
     assert pickle.loads(pickle.dumps(spec)) == spec
     assert pickle.loads(pickle.dumps(options)) == options
     assert pickle.loads(pickle.dumps(shard)) == shard
+
+
+def test_a_shard_ref_is_a_range_that_rebuilds_the_same_shard() -> None:
+    spec = EnvSpec(flow_count=2_345, flows_per_project=10, projects_per_shard=7, prefix="rg")
+    shards = plan_shards(spec)
+    for shard in shards:
+        ref = json.loads(json.dumps(shard.to_ref()))
+        assert set(ref) == {"index", "first_project", "project_count", "label", "first_name"}
+        assert Shard.from_ref(ref, spec) == shard
+
+
+def test_a_shard_ref_outside_the_plan_is_refused() -> None:
+    spec = EnvSpec(flow_count=100, flows_per_project=10, projects_per_shard=5)
+    ref = plan_shards(spec)[1].to_ref()
+    with pytest.raises(ValueError, match="outside the plan"):
+        Shard.from_ref(ref, EnvSpec(flow_count=60, flows_per_project=10, projects_per_shard=5))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
-from azkaban_seeder.report import build_report, format_summary
+import pytest
+
+from azkaban_seeder.report import (
+    SCHEMA_VERSION,
+    RunReport,
+    build_report,
+    format_summary,
+    write_report,
+)
 from azkaban_seeder.runner import ProjectResult, ShardResult
 from azkaban_seeder.spec import EnvSpec
 from azkaban_seeder.verify import VerifyReport
@@ -39,8 +47,9 @@ def test_report_totals_retries_failures_and_throughput() -> None:
     verify.missing_projects.append("rep_00002")
     verify.missing_project_flows = 10
 
-    report = build_report(SPEC, _shards(), verify, seconds=4.0)
+    report = build_report(SPEC, _shards(), verify, seconds=4.0).to_dict()
 
+    assert report["schema_version"] == SCHEMA_VERSION
     assert report["ok"] is False
     assert report["totals"]["flows_uploaded"] == 20
     assert report["totals"]["projects_uploaded"] == 2
@@ -67,9 +76,10 @@ def test_report_is_ok_only_without_failures_and_with_a_clean_verify() -> None:
     clean = [s for s in _shards() if s.shard_index == 0]
     good_verify = VerifyReport(expected_projects=2, expected_flows=20, present=20)
 
-    assert build_report(SPEC, clean, good_verify, 1.0)["ok"] is True
-    assert build_report(SPEC, clean, None, 1.0)["ok"] is True
-    assert build_report(SPEC, _shards(), good_verify, 1.0)["ok"] is False
+    assert build_report(SPEC, clean, good_verify, 1.0).ok is True
+    assert build_report(SPEC, clean, None, 1.0).ok is True
+    assert build_report(SPEC, _shards(), good_verify, 1.0).ok is False
+    assert build_report(SPEC, clean, good_verify.to_dict(), 1.0).ok is True
 
 
 def test_summary_table_lists_shards_retries_failures_and_verify() -> None:
@@ -85,3 +95,28 @@ def test_summary_table_lists_shards_retries_failures_and_verify() -> None:
     assert "retries: http_503=4, timeout=2" in text
     assert "rep_00002: UploadRejected: bad zip" in text
     assert "verify: MISMATCH  present 20/30  missing 10" in text
+
+
+def test_json_round_trip_through_a_file_keeps_every_number(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    verify = VerifyReport(expected_projects=3, expected_flows=30, present=20)
+    verify.missing_projects.append("rep_00002")
+    verify.missing_project_flows = 10
+    report = build_report(
+        SPEC, _shards(), verify, 4.0, run_id="manual__1", report_path="r.json", pruned=["rep_9"]
+    )
+
+    path = write_report(report, tmp_path / "deep" / "r.json")
+    again = RunReport.from_dict(json.loads(path.read_text()))
+
+    assert again == report
+    assert again.verify is not None and again.verify.missing_count == 10
+    assert format_summary(again) == format_summary(report)
+
+
+@pytest.mark.parametrize("version", [None, SCHEMA_VERSION + 1, "1"])
+def test_a_report_of_an_unknown_schema_is_refused(version: object) -> None:
+    data = build_report(SPEC, _shards(), None, 1.0).to_dict()
+    data["schema_version"] = version
+
+    with pytest.raises(ValueError, match="schema_version"):
+        RunReport.from_dict(data)

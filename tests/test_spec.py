@@ -34,6 +34,7 @@ def test_defaults_match_the_contract() -> None:
         "seed": 0,
         "command": "echo {project} {flow} {job}",
         "schedule": "off",
+        "profile": "",
         "max_map_length": 1024,
     }
     assert spec.project_count == 100
@@ -298,3 +299,42 @@ def test_run_options_validation(field: str, value: object) -> None:
         RunOptions.from_mapping({field: value})
     assert info.value.field == field
     assert info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        ("echo {index:>100000}", "asks for 100000 characters"),
+        ("echo {index:>1000000000}", "asks for 1000000000 characters"),
+        ("echo {job:.5000}", "asks for 5000 characters"),
+        ("echo {index:>4092}", "expands to"),
+        ("echo " + "{project}" * 400, "expands to"),
+    ],
+)
+def test_the_expanded_command_is_bounded_not_only_the_template(command: str, named: str) -> None:
+    # Regression: only the template's length was checked, so {index:>100000} uploaded
+    # 100 KB commands (and a larger width could ask for gigabytes).
+    with pytest.raises(SpecError) as caught:
+        EnvSpec(command=command)
+    assert caught.value.field == "command"
+    assert named in caught.value.problem
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", float("nan"), float("inf")])
+def test_seconds_fields_refuse_nan_and_infinity(value: object) -> None:
+    with pytest.raises(SpecError, match="upload_timeout"):
+        RunOptions.from_mapping({"upload_timeout": value})
+
+
+@pytest.mark.parametrize("value", ["\u0661\u0662", "\uff11\uff12", "\u00b2", "1_000", " 1e3 "])
+def test_integers_take_ascii_digits_only(value: str) -> None:
+    with pytest.raises(SpecError, match="must be an integer"):
+        EnvSpec.from_mapping({"flow_count": value})
+
+
+@pytest.mark.parametrize("shape", ["chain:\u00b2", "fanout:\u0663", "mix:single=\u00b2"])
+def test_shapes_with_non_ascii_digits_are_refused_with_a_message(shape: str) -> None:
+    # Regression: "chain:²" passed str.isdigit() and then crashed int() with a traceback.
+    with pytest.raises(SpecError) as caught:
+        EnvSpec(shape=shape)
+    assert caught.value.field == "shape"

@@ -125,3 +125,17 @@ def test_preflight_reports_bad_credentials(sandbox: Any, prefix: str) -> None:
         problems = preflight(EnvSpec(prefix=prefix), client)
 
     assert len(problems) == 1 and "refused" in problems[0]
+
+
+def test_a_foreign_project_whose_flow_is_named_after_the_marker_is_left_alone(
+    settings: ConnectionSettings, sandbox: Any, prefix: str
+) -> None:
+    from azkaban_seeder.azkaban import MARKER
+
+    name = f"{prefix}_00000"
+    create_foreign_project(sandbox.url, name, {MARKER: "type=command\ncommand=echo hi\n"})
+
+    report = teardown(prefix, settings, dry_run=False)
+
+    assert report.deleted == []
+    assert [n for n, _ in report.left_alone] == [name]

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,8 +31,9 @@ from azkaban_devstack.stack import EmbeddedAirflow, StackError, free_port
 logger = logging.getLogger("azkaban_devstack")
 
 DAG_ID = "azkaban_env_rebuild"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SANDBOX_USER = ("azkaban", "azkaban")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SANDBOX_USER = "azkaban"
+PASSWORD_FILE = "sandbox-password"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,8 +82,24 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes]) -
     raise StackError(f"sandbox did not listen on port {port} within {timeout:.0f}s")
 
 
+def sandbox_password(var_dir: Path) -> str:
+    """The sandbox's password: generated once, kept in ``var/sandbox-password`` (mode 0600).
+
+    Not the well-known ``azkaban``: Airflow masks a Connection's password in every task log,
+    and masking a word as common as the product's name would blank it everywhere."""
+    path = var_dir / PASSWORD_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(18)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n", encoding="utf-8")
+    logger.info("sandbox user %s, password generated and kept in %s", SANDBOX_USER, path)
+    return password
+
+
 @contextlib.contextmanager
-def sandbox_process(var_dir: Path, port: int) -> Iterator[str]:
+def sandbox_process(var_dir: Path, port: int, password: str) -> Iterator[str]:
     """Run the sandbox as a subprocess for the duration of the block; yields its URL."""
     if port == 0 or not _port_free(port):
         port = free_port()
@@ -93,6 +111,7 @@ def sandbox_process(var_dir: Path, port: int) -> Iterator[str]:
             [
                 *(sys.executable, "-m", "azkaban_sandbox"),
                 *("--port", str(port), "--data-dir", str(data_dir)),
+                *("--user", f"{SANDBOX_USER}:{password}"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -119,7 +138,7 @@ def connection_json(url: str, user: str, password: str) -> str:
     """``AIRFLOW_CONN_AZKABAN_DEFAULT`` in Airflow's JSON form for an ``http://host:port``."""
     scheme, _, rest = url.partition("://")
     host, _, port = rest.partition(":")
-    conn: dict[str, Any] = {"conn_type": "http", "host": host, "schema": scheme}
+    conn: dict[str, Any] = {"conn_type": "azkaban", "host": host, "schema": scheme}
     conn.update({"login": user, "password": password, "extra": {"timeout": 120}})
     if port:
         conn["port"] = int(port)
@@ -162,7 +181,7 @@ class ProgressLog:
 
 def _report_file(stack: EmbeddedAirflow, run_id: str) -> Path | None:
     try:
-        report = stack.client.xcom(DAG_ID, run_id, "report")
+        report = stack.client.xcom(DAG_ID, run_id, "report", key="report")
     except AirflowApiError:
         return None
     if isinstance(report, str):
@@ -172,13 +191,14 @@ def _report_file(stack: EmbeddedAirflow, run_id: str) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole job; returns the process exit code."""
-    from azkaban_seeder.report import format_summary
+    from azkaban_seeder.report import RunReport, format_summary
 
     var_dir = args.var_dir.resolve()
     conf = run_conf(args)
-    with sandbox_process(var_dir, args.sandbox_port) as url:
+    password = sandbox_password(var_dir)
+    with sandbox_process(var_dir, args.sandbox_port, password) as url:
         env = {
-            "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_json(url, *SANDBOX_USER),
+            "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_json(url, SANDBOX_USER, password),
             "AZKABAN_SEEDER_REPORT_DIR": str(var_dir / "reports"),
         }
         stack = EmbeddedAirflow(
@@ -186,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
             dags_folder=args.dags_folder,
             plugins_folder=args.plugins_folder,
             extra_env=env,
+            triggerer=True,
         )
         with stack:
             logger.info(
@@ -203,7 +224,8 @@ def run(args: argparse.Namespace) -> int:
             path = _report_file(stack, run_id)
     logger.info("run %s finished: %s", run_id, state)
     if path is not None and path.exists():
-        sys.stdout.write(format_summary(json.loads(path.read_text())) + "\n")
+        report = RunReport.from_dict(json.loads(path.read_text()))
+        sys.stdout.write(format_summary(report) + "\n")
         sys.stdout.write(f"report: {path}\n")
     else:
         sys.stdout.write(f"no report written; task logs under {var_dir / 'airflow' / 'logs'}\n")

@@ -79,6 +79,27 @@ class AirflowRestClient:
             return None
         return reply.json()
 
+    def get(self, path: str, *, authenticated: bool = True, **kwargs: Any) -> requests.Response:
+        """``GET {base_url}{path}`` outside ``/api/v2`` (e.g. a plugin's page); the raw reply.
+
+        ``authenticated=False`` sends no token (to check that a page refuses anonymous calls)."""
+        headers = {"Authorization": f"Bearer {self.token()}"} if authenticated else {}
+        headers.update(kwargs.pop("headers", {}))
+        return self._session.get(
+            f"{self.base_url}{path}",
+            headers=headers,
+            timeout=kwargs.pop("timeout", REQUEST_TIMEOUT),
+            **kwargs,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """``GET /api/v2/monitor/health`` (no auth): ``metadatabase``, ``scheduler``,
+        ``triggerer``, ``dag_processor``, each with a ``status``."""
+        reply = self._session.get(f"{self.base_url}/api/v2/monitor/health", timeout=REQUEST_TIMEOUT)
+        if reply.status_code >= 400:
+            raise AirflowApiError("GET", "/monitor/health", reply.status_code, reply.text)
+        return dict(reply.json())
+
     # ------------------------------------------------------------------ DAGs
 
     def dag(self, dag_id: str) -> dict[str, Any]:
@@ -207,6 +228,12 @@ class AirflowRestClient:
         path = f"/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}/taskInstances/{_q(task_id)}"
         path += f"/xcomEntries/{_q(key)}"
         return self.request("GET", path, params={"map_index": map_index})["value"]
+
+    def asset_events(self, **filters: Any) -> list[dict[str, Any]]:
+        """``GET /api/v2/assets/events`` (first page), filtered e.g. by ``source_dag_id`` and
+        ``source_run_id``; each event has ``uri``, ``extra``, ``source_run_id``, ..."""
+        params = {"limit": PAGE_SIZE, **filters}
+        return list(self.request("GET", "/assets/events", params=params)["asset_events"])
 
     def extra_links(
         self, dag_id: str, run_id: str, task_id: str, map_index: int = -1

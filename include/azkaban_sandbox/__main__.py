@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from azkaban_sandbox.server import sandbox_main
+from azkaban_sandbox.cli import sandbox_main
 
 raise SystemExit(sandbox_main())

@@ -32,3 +32,8 @@ class SandboxClock:
         with self._lock:
             self._offset += seconds
             return self._offset
+
+
+def format_local(ms: int) -> str:
+    """Azkaban's `yyyy-MM-dd HH:mm:ss` in the server's time zone."""
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,8 +1,8 @@
 """Upload cost model: emulated server-side latency so benchmarks behave like a real server.
 
 A real upload costs roughly a fixed overhead, one INSERT per flow and one chunk round-trip per
-10 MiB (spec section 6.1); `CostModel` turns that into a sleep inside the per-project persist lock.
-Off (all zero) by default.
+10 MiB (docs/azkaban-reference.md 6.1); `CostModel` turns that into a sleep inside the
+per-project persist lock. Off (all zero) by default.
 """
 
 from __future__ import annotations

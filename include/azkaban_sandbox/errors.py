@@ -1,10 +1,26 @@
 """The real Azkaban web server's reply texts, in one place, and the sandbox's exceptions.
 
-Texts are copied verbatim from the spec (/work/shared/azkaban-api.md), typos included: clients
-match on them, so the sandbox must reproduce them byte for byte.
+Texts are copied verbatim from the real server (docs/azkaban-reference.md), typos included:
+clients match on them, so the sandbox must reproduce them byte for byte.
+
+Exceptions (internal, never sent to clients as-is)::
+
+    SandboxError
+    +-- MissingParameter     getParam on an absent parameter -> Jetty 500 page
+    +-- ServerCrash          an uncaught Java exception (NPE, NumberFormatException) -> 500
+    +-- ModelError           a rule violation the servlet reports in its reply (`message`)
+        +-- AuthError        the user manager rejected the credentials
+        +-- AccessDenied     a permission or missing-project check of an ajax call
+        +-- UploadRejected   an upload answered with an error status (+ projectId/version)
+        +-- DeleteRefused    a delete answered with a failure cookie and a redirect
+        +-- ScheduleRefused  `{"status": "error", "message": ...}` of the schedule servlet
+        +-- InvalidCron      `{"error": ...}` without a status (unparsable cron)
+        +-- SubmitRefused    an executeFlow error (with or without `flow` and `execid`)
 """
 
 from __future__ import annotations
+
+from azkaban_sandbox.store.records import ProjectRecord
 
 # --- login and sessions (LoginAbstractAzkabanServlet, XmlUserManager) ---
 LOGIN_PASSWORD_IN_QUERY = "Login error. Must pass username and password in request body"
@@ -110,3 +126,41 @@ class ModelError(SandboxError):
 
 class AuthError(ModelError):
     """The user manager rejected the credentials (message from XmlUserManager)."""
+
+
+class AccessDenied(ModelError):
+    """A project or permission check failed; `message` is the reply's `error` text."""
+
+
+class UploadRejected(ModelError):
+    """An upload answered with an error status; `project` adds projectId/version to the reply."""
+
+    def __init__(self, status: int, message: str, project: ProjectRecord | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.project = project
+
+
+class DeleteRefused(ModelError):
+    """Delete failed; `location` is where the real server redirects."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class ScheduleRefused(ModelError):
+    """The schedule servlet's `{"status": "error", "message": ...}` replies."""
+
+
+class InvalidCron(ModelError):
+    """An unparsable cron: the reply is `{"error": ...}` with no `status`."""
+
+
+class SubmitRefused(ModelError):
+    """executeFlow refused; `flow_known` echoes `flow`, `execid` (-1) is added when set."""
+
+    def __init__(self, message: str, *, flow_known: bool = True, execid: int | None = None) -> None:
+        super().__init__(message)
+        self.flow_known = flow_known
+        self.execid = execid

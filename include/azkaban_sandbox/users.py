@@ -30,11 +30,8 @@ class UserManager:
         self, passwords: Mapping[str, str], roles: Mapping[str, tuple[str, ...]] | None = None
     ) -> None:
         self._passwords = dict(passwords)
+        # types are checked by SandboxConfig (config.SETTINGS["user_roles"].choices)
         self._roles = {user: frozenset(types) for user, types in (roles or {}).items()}
-        for user, types in self._roles.items():
-            unknown = sorted(types - set(PERMISSION_TYPES))
-            if unknown:
-                raise ValueError(f"user {user}: unknown permission types {unknown}")
 
     def authenticate(self, username: str | None, password: str | None) -> str:
         """The user id for valid credentials; raises AuthError with XmlUserManager's text."""

@@ -20,6 +20,9 @@ from urllib.parse import parse_qs
 from azkaban_sandbox.multipart import MultipartBody
 
 SESSION_COOKIE = "azkaban.browser.session.id"
+SUCCESS_COOKIE = "azkaban.success.message"
+FAILURE_COOKIE = "azkaban.failure.message"
+WARN_COOKIE = "azkaban.warn.message"
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
 
@@ -47,6 +50,26 @@ class Request:
         except CookieError:  # a malformed cookie header is ignored, like Jetty does
             jar = SimpleCookie()
         self.cookies = {k: m.value for k, m in jar.items()}
+
+    @classmethod
+    def make(
+        cls,
+        method: str,
+        path: str,
+        query: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Request:
+        """A request as the HTTP server reads it, built by hand (url-encoded `form` fields)."""
+        message = Message()
+        for name, value in (headers or {}).items():
+            message[name] = value
+        if form is not None and "Content-Type" not in message:
+            message["Content-Type"] = "application/x-www-form-urlencoded"
+        req = cls(method, path, query, message)
+        req.form = {key: [value] for key, value in (form or {}).items()}
+        return req
 
     def param(self, name: str) -> str | None:
         """`req.getParameter`: query string first, then the url-encoded body (not multipart)."""
@@ -96,7 +119,6 @@ class Reply:
     content_type: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     drop: bool = False
-    delay: float = 0.0
 
 
 _SCALAR = json.JSONEncoder(ensure_ascii=False).encode
@@ -145,26 +167,40 @@ def empty() -> Reply:
     return Reply(200, b"", None)
 
 
-LOGIN_PAGE = """<!DOCTYPE html>
+# login.vm as the server renders it. azkaban-cli (PyPI) detects an expired session by a reply
+# line equal to LOGIN_SCRIPT_LINE, two leading spaces included, so that line is kept exactly.
+LOGIN_SCRIPT_LINE = '  <script type="text/javascript" src="/js/azkaban/view/login.js"></script>'
+LOGIN_PAGE = f"""<!DOCTYPE html>
 <html lang="en">
   <head>
-    <meta charset="utf-8">
-    <title>Azkaban Web Client</title>
+  <meta charset="utf-8">
+  <title>Azkaban Web Client</title>
+  <link rel="stylesheet" type="text/css" href="/css/bootstrap.min.css"/>
+  <script type="text/javascript" src="/js/jquery/jquery-1.9.1.js"></script>
+{LOGIN_SCRIPT_LINE}
+  <script type="text/javascript">
+    var contextURL = "";
+  </script>
   </head>
   <body>
-    <div class="login">
-      <form id="login-form" method="post" action="">
-        <input type="hidden" name="action" value="login">
-        <label for="username">Username</label>
-        <input type="text" id="username" name="username">
-        <label for="password">Password</label>
-        <input type="password" id="password" name="password">
-        <button type="submit" id="login-submit">Login</button>
-      </form>
-    </div><!-- /.login -->
+    <div class="container-full">
+      <div class="login">
+        <div class="alert alert-danger" id="error-msg"></div>
+        <div class="well">
+          <form id="login-form" role="form">
+            <fieldset>
+              <legend>Login</legend>
+              <input type="text" class="form-control" name="username" id="username" placeholder="Username">
+              <input type="password" class="form-control" name="password" id="password" placeholder="Password">
+              <button type="button" class="btn btn-primary btn-lg btn-block" id="login-submit">Login</button>
+            </fieldset>
+          </form>
+        </div><!-- /.well -->
+      </div><!-- /.login -->
+    </div><!-- /container -->
   </body>
 </html>
-"""
+"""  # noqa: E501
 
 
 def login_page() -> Reply:
@@ -178,6 +214,20 @@ def html_page(title: str, message: str = "") -> Reply:
         f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)}</title></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n"
         f'<div class="messaging">{html.escape(message, quote=False)}</div>\n</body></html>\n'
+    )
+    return Reply(200, text.encode("utf-8"), HTML_TYPE)
+
+
+def project_page_html(name: str, description: str, flows: list[str]) -> Reply:
+    """The project page (projectpage.vm): the description in its own element, as the real
+    server renders it (``<p class="editable" id="project-description">``), and the flow list
+    (flow names appear on the page too, so a client must read the description element)."""
+    items = "".join(f"<li>{html.escape(flow)}</li>" for flow in sorted(flows))
+    text = (
+        f"<!DOCTYPE html>\n<html><head><title>Project {html.escape(name)}</title></head>\n"
+        f"<body><h1>Project <small>{html.escape(name)}</small></h1>\n"
+        f'<p class="editable" id="project-description">{html.escape(description)}</p>\n'
+        f'<ul id="flow-list">{items}</ul>\n</body></html>\n'
     )
     return Reply(200, text.encode("utf-8"), HTML_TYPE)
 

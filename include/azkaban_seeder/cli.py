@@ -11,24 +11,41 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from azkaban_seeder.azkaban import AzkabanClient, AzkabanError, ConnectionSettings
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    AzkabanError,
+    ConnectionSettings,
+    RetryPolicy,
+    SharedHealth,
+)
 from azkaban_seeder.converge import preflight, stale_projects
+from azkaban_seeder.crawl import CrawlOptions, CrawlOutcome, crawl_outcome
 from azkaban_seeder.plan import plan_projects, plan_shards
+from azkaban_seeder.profile import (
+    Profile,
+    ProfileError,
+    ProfileOptions,
+    build_profile,
+    compare,
+    dump_profile,
+    load_profile,
+)
+from azkaban_seeder.profile.chart import write_chart
 from azkaban_seeder.progress import ProgressCounter, ProgressDisplay
 from azkaban_seeder.report import build_report, format_summary, verify_lines
 from azkaban_seeder.runner import ProjectResult, apply
-from azkaban_seeder.spec import FIELD_HELP, EnvSpec, RunOptions, SpecError
-from azkaban_seeder.teardown import teardown
-from azkaban_seeder.verify import independent_count, verify
+from azkaban_seeder.spec import ENV_FIELDS, RUN_FIELDS, EnvSpec, Field, RunOptions, SpecError
+from azkaban_seeder.specfile import SpecFileError, read_spec_file
+from azkaban_seeder.teardown import TeardownReport, teardown
+from azkaban_seeder.verify import VerifyReport, independent_count, verify
 
 logger = logging.getLogger("azkaban_seeder.cli")
 
@@ -36,41 +53,38 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-SPEC_FIELDS = [f.name for f in fields(EnvSpec)]
-RUN_FIELDS = [f.name for f in fields(RunOptions)]
-_DEFAULTS = {**EnvSpec().to_dict(), **RunOptions().to_dict()}
-
 
 class UsageError(Exception):
     """Bad input: reported with exit code 2 before anything touches Azkaban."""
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+def _add_field_flag(group: argparse._ArgumentGroup, field: Field) -> None:
+    # Strings: coercion and validation (and the message naming the field) happen in the
+    # field itself, so the CLI, the spec file and Airflow's form refuse the same values.
+    group.add_argument(
+        field.flag,
+        dest=field.name,
+        metavar=field.name.upper(),
+        default=None,
+        help=field.help_line().replace("%", "%%"),  # argparse expands %
+    )
 
 
 def _add_spec_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("environment spec (flags override --spec file values)")
     group.add_argument("--spec", type=Path, help="YAML or JSON file with spec/run fields")
-    for name in SPEC_FIELDS:
-        # Strings: validation (and its message naming the field) happens in EnvSpec.
-        group.add_argument(
-            _flag(name), dest=name, metavar=name.upper(), default=None, help=_help(name)
-        )
+    for field in ENV_FIELDS.values():
+        _add_field_flag(group, field)
 
 
-def _help(name: str) -> str:
-    """The field's help line with its default (argparse `%` escaped)."""
-    text = f"{FIELD_HELP[name]} (default: {_DEFAULTS[name]})"
-    return text.replace("%", "%%")
-
-
-def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+def _add_run_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] = ()) -> None:
     group = parser.add_argument_group("runner options")
-    for name in RUN_FIELDS:
-        group.add_argument(
-            _flag(name), dest=name, metavar=name.upper(), default=None, help=_help(name)
-        )
+    for field in RUN_FIELDS.values():
+        if not only or field.name in only:
+            _add_field_flag(group, field)
+
+
+RETRY_FIELDS = ("retry_attempts", "retry_max_seconds", "outage_seconds")
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
@@ -117,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("verify", help="compare Azkaban with the plan, flow by flow")
     _add_spec_flags(check)
+    _add_run_flags(check, only=RETRY_FIELDS)
     _add_connection_flags(check)
     _add_output_flags(check)
 
@@ -124,52 +139,96 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--prefix", required=True, help="project name prefix, e.g. stress")
     down.add_argument("--dry-run", action="store_true", help="only list what would happen")
     down.add_argument("--only", nargs="+", metavar="PROJECT", help="limit to these projects")
+    _add_run_flags(down, only=RETRY_FIELDS)
     _add_connection_flags(down)
     _add_output_flags(down)
+
+    prof = sub.add_parser("profile", help="profile a production Azkaban read-only into a file")
+    prof.add_argument("--out", required=True, type=Path, help="profile JSON file to write")
+    _add_crawl_flags(prof)
+    prof.add_argument(
+        "--k-threshold",
+        type=int,
+        default=ProfileOptions().k,
+        help="smallest group a distribution may show (k-anonymity) (default: %(default)s)",
+    )
+    _add_connection_flags(prof)
+    prof.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+
+    like = sub.add_parser("compare", help="crawl a test Azkaban and compare it with a profile")
+    like.add_argument("profile", type=Path, help="the production profile JSON file")
+    like.add_argument(
+        "--out-dir", type=Path, help="where the likeness files go (default: beside the profile)"
+    )
+    _add_crawl_flags(like, from_profile=True)
+    _add_connection_flags(like)
+    like.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
+
+
+def _add_crawl_flags(parser: argparse.ArgumentParser, from_profile: bool = False) -> None:
+    """The read-only crawl's sampling and gentleness flags (`CrawlOptions`)."""
+    d = CrawlOptions()
+    group = parser.add_argument_group("read-only crawl (sampling and gentleness)")
+    sampled = "the profile's" if from_profile else "%(default)s"
+    group.add_argument(
+        "--history-days",
+        type=int,
+        default=None if from_profile else d.history_days,
+        help=f"execution history window in days (default: {sampled})",
+    )
+    group.add_argument(
+        "--max-executions",
+        type=int,
+        default=None if from_profile else d.max_executions,
+        help=f"newest executions read per flow (default: {sampled})",
+    )
+    for flag, kind, default, text in (
+        ("--max-history-flows", int, d.max_history_flows, "flows whose history is read"),
+        ("--max-in-flight", int, d.max_in_flight, "requests in flight at once"),
+        ("--rate", float, d.rate, "requests per second at most"),
+        ("--budget-seconds", float, d.budget_seconds, "time budget of the whole crawl"),
+        ("--seed", int, d.seed, "seed of the history sample"),
+    ):
+        group.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
 
 
 # --------------------------------------------------------------------------- inputs
 
 
-def _read_spec_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--spec {path}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--spec {path}: not valid YAML/JSON ({exc})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UsageError(f"--spec {path}: must hold a mapping of field: value")
-    unknown = sorted(set(data) - set(SPEC_FIELDS) - set(RUN_FIELDS))
-    if unknown:
-        raise UsageError(
-            f"--spec {path}: unknown key {unknown[0]!r}; "
-            f"use spec fields ({', '.join(SPEC_FIELDS)}) or run fields ({', '.join(RUN_FIELDS)})"
-        )
-    return data
-
-
 def _spec_error(exc: SpecError, file_values: dict[str, Any]) -> UsageError:
-    where = f"{_flag(exc.field)}" if exc.field not in file_values else f"{exc.field} (spec file)"
+    where = exc.field if exc.field in file_values else "--" + exc.field.replace("_", "-")
+    if exc.field in file_values:
+        where += " (spec file)"
     return UsageError(f"{where}: {exc.problem}; fix: {exc.fix}")
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[EnvSpec, RunOptions]:
     """Spec and run options from ``--spec`` file values overridden by flags."""
-    file_values = _read_spec_file(args.spec) if getattr(args, "spec", None) else {}
-    spec_values = {k: v for k, v in file_values.items() if k in SPEC_FIELDS}
-    run_values = {k: v for k, v in file_values.items() if k in RUN_FIELDS}
-    flagged_spec = {k: getattr(args, k) for k in SPEC_FIELDS if getattr(args, k, None) is not None}
-    flagged_run = {k: getattr(args, k) for k in RUN_FIELDS if getattr(args, k, None) is not None}
-    from_file = {k: v for k, v in file_values.items() if k not in flagged_spec | flagged_run}
     try:
-        spec = EnvSpec.from_mapping({**spec_values, **flagged_spec})
-        options = RunOptions.from_mapping({**run_values, **flagged_run})
+        file_values = read_spec_file(args.spec) if getattr(args, "spec", None) else {}
+    except SpecFileError as exc:
+        raise UsageError(f"--spec {exc}") from None
+    flagged = {
+        k: getattr(args, k)
+        for k in (*ENV_FIELDS, *RUN_FIELDS)
+        if getattr(args, k, None) is not None
+    }
+    if flagged.get("profile") and "shape" not in flagged and "shape" not in file_values:
+        flagged["shape"] = "profile"  # --profile FILE is short for --shape profile --profile FILE
+    values = {**file_values, **flagged}
+    from_file = {k: v for k, v in file_values.items() if k not in flagged}
+    try:
+        spec = EnvSpec.from_mapping({k: v for k, v in values.items() if k in ENV_FIELDS})
+        options = RunOptions.from_mapping({k: v for k, v in values.items() if k in RUN_FIELDS})
     except SpecError as exc:
         raise _spec_error(exc, from_file) from None
+    if spec.profile:
+        # Read and check the profile now: a bad file is refused before anything is written.
+        try:
+            load_profile(spec.profile)
+        except ProfileError as exc:
+            raise UsageError(f"--profile {exc}") from None
     return spec, options
 
 
@@ -195,6 +254,15 @@ def load_settings(args: argparse.Namespace) -> ConnectionSettings:
 
 
 # --------------------------------------------------------------------------- commands
+
+
+def retry_policy(options: RunOptions) -> RetryPolicy:
+    """The user's retry bounds, for every client call of a command (not only uploads)."""
+    return RetryPolicy(
+        attempts=options.retry_attempts,
+        max_seconds=options.retry_max_seconds,
+        outage_seconds=options.outage_seconds,
+    )
 
 
 def _emit(report: dict[str, Any], as_json: bool, summary: str) -> None:
@@ -236,45 +304,49 @@ def cmd_apply(args: argparse.Namespace) -> int:
     spec, options = load_inputs(args)
     settings = load_settings(args)
     started = time.monotonic()
-    client = AzkabanClient(settings)
+    # One outage clock for preflight, every worker and verify: a dead server ends the
+    # whole command within the outage window, not once per project.
+    health = SharedHealth.create()
+    client = AzkabanClient(settings, retry_policy(options), health=health)
     problems = preflight(spec, client)
     if problems:
         raise UsageError("; ".join(problems))
     display, on_progress = _progress_callback(spec)
     try:
-        result = apply(spec, settings, options, on_progress=on_progress)
+        result = apply(spec, settings, options, on_progress=on_progress, health=health)
     finally:
         display.close()
-    pruned: list[str] = []
-    if args.prune:
-        pruned = _prune(spec, client, settings)
+    pruned = _prune(spec, client, settings) if args.prune else None
     checked = None if args.no_verify else verify(spec, client, plan_projects(spec))
-    report = build_report(spec, result.shards, checked, time.monotonic() - started)
-    report["pruned"] = pruned
-    _emit(report, args.json, format_summary(report))
-    return EXIT_OK if report["ok"] else EXIT_FAILED
+    report = build_report(
+        spec,
+        result.shards,
+        checked,
+        time.monotonic() - started,
+        pruned=pruned.deleted if pruned else (),
+        prune_failures=pruned.failed if pruned else (),
+    )
+    _emit(report.to_dict(), args.json, format_summary(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _prune(spec: EnvSpec, client: AzkabanClient, settings: ConnectionSettings) -> list[str]:
+def _prune(spec: EnvSpec, client: AzkabanClient, settings: ConnectionSettings) -> TeardownReport:
     stale = stale_projects(spec, client)
-    if not stale:
-        return []
-    outcome = teardown(spec.prefix, settings, dry_run=False, only=stale)
-    return list(outcome.deleted)
+    return teardown(spec.prefix, settings, dry_run=False, only=stale or [], retry=client.policy)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    spec, _options = load_inputs(args)
+    spec, options = load_inputs(args)
     settings = load_settings(args)
     started = time.monotonic()
-    client = AzkabanClient(settings)
+    client = AzkabanClient(settings, retry_policy(options))
     checked = verify(spec, client, plan_projects(spec))
     outcome = checked.to_dict()
     outcome["independent_count"] = independent_count(client, spec.prefix)
     outcome["seconds"] = round(time.monotonic() - started, 3)
     summary = "\n".join(
         [
-            format_summary_verify(outcome),
+            format_summary_verify(checked),
             f"independent count: {outcome['independent_count']} flows in projects "
             f"{spec.prefix}_NNNNN (fetchallprojects + fetchprojectflows)",
         ]
@@ -283,27 +355,148 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if checked.ok else EXIT_FAILED
 
 
-def format_summary_verify(outcome: dict[str, Any]) -> str:
-    lines = verify_lines(outcome)
-    for kind in ("missing", "unexpected"):
-        for name, flows in sorted((outcome.get(kind) or {}).items())[:10]:
+def format_summary_verify(checked: VerifyReport) -> str:
+    lines = verify_lines(checked)
+    for kind, found in (("missing", checked.missing), ("unexpected", checked.unexpected)):
+        for name, flows in sorted(found.items())[:10]:
             more = " ..." if len(flows) > 5 else ""
             lines.append(f"  {kind} in {name}: {', '.join(flows[:5])}{more}")
-    for name in (outcome.get("missing_projects") or [])[:10]:
+    for name in checked.missing_projects[:10]:
         lines.append(f"  missing project: {name}")
     return "\n".join(lines)
 
 
 def cmd_teardown(args: argparse.Namespace) -> int:
+    try:
+        # The same rules as the spec's prefix: '', '.*' or 'a b' are refused, not matched.
+        prefix = ENV_FIELDS["prefix"].coerce(args.prefix)
+    except SpecError as exc:
+        raise UsageError(f"--prefix: {exc.problem}; fix: {exc.fix}") from None
+    try:
+        options = RunOptions.from_mapping({k: getattr(args, k) for k in RETRY_FIELDS})
+    except SpecError as exc:
+        raise _spec_error(exc, {}) from None
     settings = load_settings(args)
-    outcome = teardown(args.prefix, settings, dry_run=args.dry_run, only=args.only)
+    outcome = teardown(
+        prefix, settings, dry_run=args.dry_run, only=args.only, retry=retry_policy(options)
+    )
     verb = "would delete" if args.dry_run else "deleted"
     lines = [f"{verb} {len(outcome.deleted)} project(s)"]
     lines += [f"  {name}" for name in outcome.deleted]
     lines.append(f"left alone {len(outcome.left_alone)} project(s)")
     lines += [f"  {name}: {reason}" for name, reason in outcome.left_alone]
+    if outcome.failed:
+        lines.append(f"FAILED to delete {len(outcome.failed)} project(s)")
+        lines += [f"  {name}: {error}" for name, error in outcome.failed]
     _emit(outcome.to_dict(), args.json, "\n".join(lines))
+    return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- profile, compare
+
+
+def crawl_options(args: argparse.Namespace, source: Profile | None = None) -> CrawlOptions:
+    """The crawl flags as `CrawlOptions` (a compare defaults to the profile's sampling)."""
+    days, executions = args.history_days, args.max_executions
+    if source is not None:
+        days = source.options.history_days if days is None else days
+        executions = source.options.max_executions_per_flow if executions is None else executions
+    try:
+        return CrawlOptions(
+            history_days=days,
+            max_executions=executions,
+            max_history_flows=args.max_history_flows,
+            max_in_flight=args.max_in_flight,
+            rate=args.rate,
+            budget_seconds=args.budget_seconds,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        raise UsageError(f"--{str(exc).split()[0].replace('_', '-')}: {exc}") from None
+
+
+def _writable_dir(path: Path, flag: str) -> None:
+    if not path.is_dir() or not os.access(path, os.W_OK):
+        raise UsageError(f"{flag}: {path} is not a writable directory")
+
+
+def _crawl_checked(settings: ConnectionSettings, options: CrawlOptions) -> CrawlOutcome | None:
+    """Crawl; None (with the reason on stderr) if anything planned is missing."""
+    outcome = crawl_outcome(settings, options)
+    if not outcome.complete:
+        print(
+            f"crawl incomplete: {outcome.missing}; nothing written; fix: {outcome.fix}",
+            file=sys.stderr,
+        )
+        return None
+    return outcome
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    options = crawl_options(args)
+    if args.k_threshold < 1:
+        raise UsageError(f"--k-threshold: must be at least 1, got {args.k_threshold}")
+    if args.out.is_dir():
+        raise UsageError(f"--out: {args.out} is a directory; name the profile file")
+    _writable_dir(args.out.parent.resolve(), "--out")
+    settings = load_settings(args)
+    outcome = _crawl_checked(settings, options)
+    if outcome is None:
+        return EXIT_FAILED
+    profile = build_profile(outcome.check(), ProfileOptions(k=args.k_threshold))
+    dump_profile(profile, args.out)  # atomically: a temporary file renamed into place
+    c = profile.counts
+    print(
+        f"profile written to {args.out}: {c.projects} projects, {c.flows} flows "
+        f"({c.scheduled_flows} scheduled), {c.executions_sampled} executions sampled; "
+        f"{outcome.observations.requests} requests in {outcome.seconds:.1f} s "
+        f"(at most {outcome.max_in_flight_seen} in flight)"
+    )
     return EXIT_OK
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def likeness_paths(profile_path: Path, out_dir: Path) -> dict[str, Path]:
+    """``<name>.likeness.json|txt|png`` in ``out_dir`` (``prod.profile.json`` -> ``prod``)."""
+    name = profile_path.name.removesuffix(".json").removesuffix(".profile")
+    return {ext: out_dir / f"{name}.likeness.{ext}" for ext in ("json", "txt", "png")}
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    try:
+        source = load_profile(args.profile)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    options = crawl_options(args, source)
+    out_dir = args.out_dir or args.profile.resolve().parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _writable_dir(out_dir, "--out-dir")
+    settings = load_settings(args)
+    outcome = _crawl_checked(settings, options)
+    if outcome is None:
+        return EXIT_FAILED
+    target = build_profile(
+        outcome.check(), ProfileOptions(k=source.options.k, thresholds=source.options.thresholds)
+    )
+    report = compare(source, target)
+    paths = likeness_paths(args.profile, out_dir)
+    _write_atomic(paths["json"], report.to_json())
+    _write_atomic(paths["txt"], report.render_text())
+    chart = write_chart(source, target, paths["png"], report)
+    print(report.render_text(), end="")
+    written = [paths["json"], paths["txt"], *([paths["png"]] if chart else [])]
+    print("written: " + ", ".join(str(p) for p in written))
+    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 COMMANDS = {
@@ -311,6 +504,8 @@ COMMANDS = {
     "apply": cmd_apply,
     "verify": cmd_verify,
     "teardown": cmd_teardown,
+    "profile": cmd_profile,
+    "compare": cmd_compare,
 }
 
 
@@ -331,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed the problem
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     _configure_logging(args.verbose)
+    if args.subcommand in ("profile", "compare"):
+        logging.getLogger("azkaban_seeder.crawl").setLevel(logging.INFO)  # progress and ETA
     try:
         return COMMANDS[args.subcommand](args)
     except UsageError as exc:

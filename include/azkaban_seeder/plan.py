@@ -75,13 +75,47 @@ class Shard:
             raise ValueError(f"not a shard index: {index!r}")
         return cls(index, tuple(ProjectPlan.from_dict(p) for p in data["projects"]))
 
+    def to_ref(self) -> dict[str, Any]:
+        """The shard as a range (what crosses Airflow's XCom): a few fields whatever its
+        size; `from_ref` rebuilds the projects from the spec."""
+        first = self.projects[0] if self.projects else None
+        return {
+            "index": self.index,
+            "first_project": _project_number(first.name) if first else 0,
+            "project_count": len(self.projects),
+            "label": self.label,
+            "first_name": first.name if first else None,
+        }
+
+    @classmethod
+    def from_ref(cls, data: Mapping[str, Any], spec: EnvSpec) -> Shard:
+        """The shard a `to_ref` range names in ``spec``; refuses a range outside the plan."""
+        index, first, count = data["index"], data["first_project"], data["project_count"]
+        if any(type(v) is not int or v < 0 for v in (index, first, count)):
+            raise ValueError(f"not a shard range: {dict(data)!r}")
+        if first + count > spec.project_count:
+            raise ValueError(
+                f"shard range {first}..{first + count - 1} is outside the plan's "
+                f"{spec.project_count} projects (were the params changed since plan ran?)"
+            )
+        return cls(index, tuple(project_plan(spec, i) for i in range(first, first + count)))
+
+
+def _project_number(name: str) -> int:
+    return int(name.rpartition("_")[2])
+
+
+def project_plan(spec: EnvSpec, i: int) -> ProjectPlan:
+    """Project ``i`` of ``spec``."""
+    first = i * spec.flows_per_project
+    count = min(spec.flows_per_project, spec.flow_count - first)
+    return ProjectPlan(project_name(spec.prefix, i), first, count)
+
 
 def iter_projects(spec: EnvSpec) -> Iterator[ProjectPlan]:
     """Projects of ``spec`` in order, without building a list."""
-    per = spec.flows_per_project
     for i in range(spec.project_count):
-        first = i * per
-        yield ProjectPlan(project_name(spec.prefix, i), first, min(per, spec.flow_count - first))
+        yield project_plan(spec, i)
 
 
 def plan_projects(spec: EnvSpec) -> list[ProjectPlan]:

@@ -21,60 +21,249 @@ Shapes (the job graph of each flow):
 ``random``       a random DAG, at most 6 levels of at most 6 jobs, exactly one sink
 ``mix``          per flow, drawn with the weights in `DEFAULT_MIX`
 ``mix:a=w,...``  per flow, drawn with explicit integer weights, e.g. ``mix:single=5,chain:3=2``
+``profile``      graphs, schedules and commands drawn from the profile file in ``profile``
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-MAX_FLOW_COUNT = 1_000_000
-MAX_FLOWS_PER_PROJECT = 5_000
-MAX_PROJECTS_PER_SHARD = 1_000
-MAX_MAP_LENGTH = 1_000_000
-MAX_PREFIX_LENGTH = 57  # prefix + "_" + up to 6 digits <= 64 (Azkaban projects.name VARCHAR(64))
-MAX_PROJECT_NAME_LENGTH = 64
-MAX_COMMAND_LENGTH = 4_096
+from azkaban_seeder.fields import Field, SpecError
+
+__all__ = [
+    "ENV_FIELDS",
+    "MODE_FIELD",
+    "RUN_FIELDS",
+    "EnvSpec",
+    "Field",
+    "RunOptions",
+    "ShapeChoice",
+    "SpecError",
+    "parse_schedule_window",
+    "parse_shape",
+]
+
 MAX_SHAPE_PARAM = 100
 MAX_MIX_WEIGHT = 1_000
-MAX_SEED = 2**64 - 1
 
-FLOW_FORMATS = ("1.0", "2.0")
 COMMAND_PLACEHOLDERS = ("project", "flow", "job", "index")
 SHAPE_KINDS = ("single", "chain", "fanout", "random")
 DEFAULT_MIX = "mix:single=50,chain:3=20,fanout:4=20,random=10"
-
-# Azkaban's own rule is [a-zA-Z][a-zA-Z_0-9|-]*; "|" is left out deliberately (see module doc).
-# Public: the DAG Params use the same pattern.
-PREFIX_PATTERN = "[A-Za-z][A-Za-z0-9_-]*"
-_PREFIX_RE = re.compile(PREFIX_PATTERN)
-_WINDOW_RE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
+PROFILE_SHAPE = "profile"
 _MINUTES_PER_DAY = 24 * 60
 
+SIZE, CONTENT, RUN = "Size and sharding", "Flow content", "Run"
 
-_ENV_INT_BOUNDS = {
-    "flow_count": (1, MAX_FLOW_COUNT),
-    "flows_per_project": (1, MAX_FLOWS_PER_PROJECT),
-    "projects_per_shard": (1, MAX_PROJECTS_PER_SHARD),
-    "max_map_length": (1, MAX_MAP_LENGTH),
-    "seed": (0, MAX_SEED),
-}
+# --------------------------------------------------------------------------- the field table
+# Every user-facing setting, declared once. EnvSpec / RunOptions take their defaults and
+# rules from here; the CLI flags, the spec-file loader and the Airflow Params are built from it.
 
+_ENV_FIELD_LIST = (
+    Field(
+        "flow_count",
+        "integer",
+        10_000,
+        "Flows",
+        "total number of flows to build",
+        SIZE,
+        minimum=1,
+        maximum=1_000_000,
+    ),
+    Field(
+        "flows_per_project",
+        "integer",
+        100,
+        "Flows per project",
+        "flows in each Azkaban project (the last one may hold fewer)",
+        SIZE,
+        minimum=1,
+        maximum=5_000,
+    ),
+    Field(
+        "projects_per_shard",
+        "integer",
+        10,
+        "Projects per shard",
+        "projects per shard (one Airflow mapped task each); the shard count must fit "
+        "Airflow's [core] max_map_length",
+        SIZE,
+        minimum=1,
+        maximum=1_000,
+    ),
+    # Azkaban's own rule is [a-zA-Z][a-zA-Z_0-9|-]*; "|" is left out on purpose (legal, but it
+    # breaks shell-quoted names). prefix + "_" + up to 6 digits must fit projects.name
+    # VARCHAR(64), hence 57.
+    Field(
+        "prefix",
+        "string",
+        "stress",
+        "Project prefix",
+        "project name prefix: projects are <prefix>_00000, <prefix>_00001, ...",
+        SIZE,
+        pattern="[A-Za-z][A-Za-z0-9_-]*",
+        min_length=1,
+        max_length=57,
+        pattern_problem="must start with a letter and hold only letters, digits, '-' or '_'",
+        fix='use a name such as "stress" (letters, digits, "-" and "_", at most 57 '
+        "characters, starting with a letter)",
+    ),
+    Field(
+        "flow_format",
+        "string",
+        "1.0",
+        "Flow format",
+        "1.0 (.job files) or 2.0 (.project + .flow YAML)",
+        CONTENT,
+        choices=("1.0", "2.0"),
+    ),
+    Field(
+        "shape",
+        "string",
+        "single",
+        "Flow shape",
+        "single | chain:N | fanout:W (N, W in 1..100) | random | mix | mix:single=5,chain:3=2,..."
+        " | profile",
+        CONTENT,
+        min_length=1,
+        examples=("single", "chain:3", "fanout:4", "random", "mix"),
+    ),
+    # JSON numbers in a browser form are exact only up to 2**53 - 1: one bound for every input.
+    Field(
+        "seed",
+        "integer",
+        0,
+        "Seed",
+        "seed for random shapes and mixes (same seed, same flows)",
+        CONTENT,
+        minimum=0,
+        maximum=2**53 - 1,
+    ),
+    Field(
+        "command",
+        "string",
+        "echo {project} {flow} {job}",
+        "Job command",
+        "job command; placeholders {project} {flow} {job} {index}",
+        CONTENT,
+        min_length=1,
+        max_length=4_096,
+    ),
+    Field(
+        "schedule",
+        "string",
+        "off",
+        "Flow schedules",
+        "off, or a daily window HH:MM-HH:MM in which every flow gets a cron schedule",
+        CONTENT,
+        pattern="off|[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}",
+        pattern_problem="is not off or a window HH:MM-HH:MM",
+        fix='use "off" or a daily window "HH:MM-HH:MM" (24-hour clock, e.g. "00:00-06:00")',
+        examples=("off", "00:00-06:00"),
+    ),
+    Field(
+        "profile",
+        "string",
+        "",
+        "Profile file",
+        "path of a profile JSON file readable by every worker (shape profile draws from it); "
+        '"" = none',
+        CONTENT,
+        max_length=4_096,
+    ),
+    Field(
+        "max_map_length",
+        "integer",
+        1024,
+        "Max shards",
+        "Airflow's [core] max_map_length: the most shards a plan may have",
+        minimum=1,
+        maximum=1_000_000,
+        form=False,
+    ),
+)
 
-class SpecError(ValueError):
-    """An invalid `EnvSpec` or `RunOptions` value: which field, what is wrong, how to fix it."""
+_RUN_FIELD_LIST = (
+    # Two to four workers saturate one Azkaban web server; more only add lock contention.
+    Field(
+        "processes",
+        "integer",
+        4,
+        "Worker processes per shard",
+        "worker processes building and uploading in parallel",
+        RUN,
+        minimum=1,
+        maximum=64,
+    ),
+    Field(
+        "upload_timeout",
+        "number",
+        120.0,
+        "Upload timeout (s)",
+        "read timeout of one upload (s)",
+        RUN,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=3_600.0,
+        form=False,
+    ),
+    Field(
+        "retry_attempts",
+        "integer",
+        6,
+        "Retry attempts",
+        "attempts per request before giving up (transient faults only)",
+        RUN,
+        minimum=1,
+        maximum=50,
+        form=False,
+    ),
+    Field(
+        "retry_max_seconds",
+        "number",
+        300.0,
+        "Retry budget (s)",
+        "time budget for the retries of one request (s)",
+        RUN,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=86_400.0,
+        form=False,
+    ),
+    Field(
+        "outage_seconds",
+        "number",
+        60.0,
+        "Outage window (s)",
+        "how long a server outage (no connection, 502/503/504, no reply) is ridden out before "
+        "the run stops trying and marks what is left as not attempted",
+        RUN,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=3_600.0,
+        form=False,
+    ),
+)
 
-    def __init__(self, field: str, problem: str, fix: str) -> None:
-        self.field = field
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{field}: {problem}; fix: {fix}")
+#: What to do with our projects of the prefix that the plan no longer holds (DAG param).
+MODE_FIELD = Field(
+    "mode",
+    "string",
+    "converge",
+    "Mode",
+    "converge: remove only our projects the plan no longer holds; teardown_first: delete all "
+    "our projects of the prefix first",
+    RUN,
+    choices=("converge", "teardown_first"),
+)
+
+ENV_FIELDS: dict[str, Field] = {f.name: f for f in _ENV_FIELD_LIST}
+RUN_FIELDS: dict[str, Field] = {f.name: f for f in _RUN_FIELD_LIST}
 
 
 @dataclass(frozen=True)
@@ -98,56 +287,6 @@ class ScheduleWindow:
     length_minutes: int
 
 
-# --------------------------------------------------------------------------- value coercion
-
-
-def _as_int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool):
-        raise SpecError(
-            name, f"must be an integer (got {value!r})", f"pass a whole number {low}..{high}"
-        )
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise SpecError(
-                name, f"must be an integer (got {value!r})", f"pass a whole number {low}..{high}"
-            ) from None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int):
-        raise SpecError(
-            name, f"must be an integer (got {value!r})", f"pass a whole number {low}..{high}"
-        )
-    if not low <= value <= high:
-        raise SpecError(
-            name, f"must be between {low} and {high} (got {value})", f"pass a value {low}..{high}"
-        )
-    return value
-
-
-def _require_int(name: str, value: Any, low: int, high: int) -> None:
-    # Direct construction must not smuggle in strings: only from_mapping coerces.
-    if type(value) is not int:
-        raise SpecError(
-            name, f"must be an int (got {value!r})", f"pass a whole number {low}..{high}"
-        )
-    _as_int(name, value, low, high)
-
-
-def _as_seconds(name: str, value: Any, high: float) -> float:
-    fix = f"pass a number of seconds greater than 0 and at most {high:g}"
-    if isinstance(value, bool):
-        raise SpecError(name, f"must be a number (got {value!r})", fix)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(name, f"must be a number (got {value!r})", fix) from None
-    if not (math.isfinite(number) and 0 < number <= high):
-        raise SpecError(name, f"must be > 0 and <= {high:g} (got {value!r})", fix)
-    return number
-
-
 # --------------------------------------------------------------------------- shapes
 
 
@@ -157,7 +296,7 @@ def _parse_simple_shape(text: str, weight: int) -> ShapeChoice:
     if kind in ("single", "random") and not sep:
         return ShapeChoice(kind, 0, weight)
     if kind in ("chain", "fanout") and sep:
-        if not param_text.isdigit():
+        if not re.fullmatch("[0-9]+", param_text):
             raise SpecError("shape", f"{kind} needs a number, e.g. {kind}:3 (got {text!r})", fix)
         param = int(param_text)
         if not 1 <= param <= MAX_SHAPE_PARAM:
@@ -173,7 +312,7 @@ def _parse_mix(body: str) -> tuple[ShapeChoice, ...]:
     choices: list[ShapeChoice] = []
     for part in body.split(","):
         shape_text, sep, weight_text = part.strip().rpartition("=")
-        if not sep or not weight_text.strip().isdigit():
+        if not sep or not re.fullmatch("[0-9]+", weight_text.strip()):
             raise SpecError("shape", f"mix entry {part.strip()!r} has no integer weight", fix)
         weight = int(weight_text)
         if not 1 <= weight <= MAX_MIX_WEIGHT:
@@ -189,6 +328,8 @@ def _parse_mix(body: str) -> tuple[ShapeChoice, ...]:
 def parse_shape(text: str) -> tuple[ShapeChoice, ...]:
     """Parse a shape string into weighted choices (one choice, weight 1, unless a mix)."""
     text = text.strip()
+    if text == PROFILE_SHAPE:
+        return (ShapeChoice(PROFILE_SHAPE, 0, 1),)
     if text == "mix":
         text = DEFAULT_MIX
     if text.startswith("mix:"):
@@ -197,6 +338,9 @@ def parse_shape(text: str) -> tuple[ShapeChoice, ...]:
 
 
 # --------------------------------------------------------------------------- schedule
+
+
+_WINDOW_RE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 
 
 @lru_cache(maxsize=64)
@@ -224,15 +368,23 @@ def parse_schedule_window(text: str) -> ScheduleWindow | None:
 # --------------------------------------------------------------------------- command
 
 
+def _check_format_widths(name: str, format_spec: str) -> None:
+    """A width or precision in ``{index:>100000}`` could ask for any amount of memory; no
+    number in a format spec may exceed the command's length limit."""
+    limit = ENV_FIELDS["command"].max_length or 0
+    widest = max((int(n) for n in re.findall(r"[0-9]+", format_spec)), default=0)
+    if widest > limit:
+        raise SpecError(
+            "command",
+            f"format {{{name}:{format_spec}}} asks for {widest} characters",
+            f"use widths of at most {limit} (the command's length limit)",
+        )
+
+
 def _validate_command(command: str) -> None:
     allowed = ", ".join("{" + p + "}" for p in COMMAND_PLACEHOLDERS)
     fix = f"use only the placeholders {allowed}; write literal braces as {{{{ and }}}}"
-    if not command.strip():
-        raise SpecError("command", "must not be empty", 'pass a command, e.g. "echo {job}"')
-    if len(command) > MAX_COMMAND_LENGTH:
-        raise SpecError(
-            "command", f"longer than {MAX_COMMAND_LENGTH} characters", "shorten the command"
-        )
+    # Emptiness and length are the field's own rules (ENV_FIELDS["command"]), checked first.
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in command):
         raise SpecError(
             "command", "contains a control character (newline, tab, ...)", "use a one-line command"
@@ -245,49 +397,61 @@ def _validate_command(command: str) -> None:
         ) from None
     try:
         fields_ = [
-            (f, conv) for _, f, _, conv in string.Formatter().parse(command) if f is not None
+            (f, conv, spec)
+            for _, f, spec, conv in string.Formatter().parse(command)
+            if f is not None
         ]
     except ValueError as exc:
         raise SpecError("command", f"bad template ({exc})", fix) from None
-    for name, conversion in fields_:
+    for name, conversion, format_spec in fields_:
         if name not in COMMAND_PLACEHOLDERS:
             raise SpecError("command", f"unknown placeholder {{{name}}}", fix)
         if conversion is not None:
             raise SpecError("command", f"conversion !{conversion} in {{{name}}}", fix)
+        _check_format_widths(name, format_spec or "")
     try:
         command.format(project="p", flow="f", job="j", index=0)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         raise SpecError("command", f"bad template ({exc})", fix) from None
 
 
-# --------------------------------------------------------------------------- mappings
+# --------------------------------------------------------------------------- records
 
 
-def _check_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    valid = [f.name for f in fields(cls)]
-    unknown = sorted(set(data) - set(valid))
+def _loose_values(cls: type, table: Mapping[str, Field], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Unknown keys refused; ``None`` means "not given" (Params / CLI defaults pass every key);
+    every given value coerced by its field."""
+    unknown = sorted(set(data) - set(table))
     if unknown:
         raise SpecError(
-            unknown[0], f"unknown key for {cls.__name__}", f"use one of: {', '.join(valid)}"
+            unknown[0], f"unknown key for {cls.__name__}", f"use one of: {', '.join(table)}"
         )
-    # None means "not given" so Airflow params / CLI defaults can pass every key.
-    return {k: v for k, v in data.items() if v is not None}
+    return {k: table[k].coerce(v) for k, v in data.items() if v is not None}
+
+
+def _check_fields(record: Any, table: Mapping[str, Field]) -> None:
+    for f in fields(record):
+        table[f.name].check(getattr(record, f.name))
 
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """The Azkaban environment to build; see the module docstring for shapes and limits."""
+    """The Azkaban environment to build; see the module docstring for shapes and limits.
 
-    flow_count: int = 10_000
-    flows_per_project: int = 100
-    projects_per_shard: int = 10
-    prefix: str = "stress"
-    flow_format: str = "1.0"
-    shape: str = "single"
-    seed: int = 0
-    command: str = "echo {project} {flow} {job}"
-    schedule: str = "off"
-    max_map_length: int = 1024
+    Defaults and per-field rules come from `ENV_FIELDS`; `validate` adds the rules that span
+    fields or need parsing (shape, command template, schedule window, shard count)."""
+
+    flow_count: int = ENV_FIELDS["flow_count"].default
+    flows_per_project: int = ENV_FIELDS["flows_per_project"].default
+    projects_per_shard: int = ENV_FIELDS["projects_per_shard"].default
+    prefix: str = ENV_FIELDS["prefix"].default
+    flow_format: str = ENV_FIELDS["flow_format"].default
+    shape: str = ENV_FIELDS["shape"].default
+    seed: int = ENV_FIELDS["seed"].default
+    command: str = ENV_FIELDS["command"].default
+    schedule: str = ENV_FIELDS["schedule"].default
+    profile: str = ENV_FIELDS["profile"].default
+    max_map_length: int = ENV_FIELDS["max_map_length"].default
 
     def __post_init__(self) -> None:
         self.validate()
@@ -295,14 +459,7 @@ class EnvSpec:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> EnvSpec:
         """Build from loose values (CLI, JSON, Airflow params); raises `SpecError`."""
-        values = _check_keys(cls, data)
-        for name, (low, high) in _ENV_INT_BOUNDS.items():
-            if name in values:
-                values[name] = _as_int(name, values[name], low, high)
-        for name in ("prefix", "flow_format", "shape", "command", "schedule"):
-            if name in values and isinstance(values[name], (int, float)):
-                values[name] = str(values[name])
-        return cls(**values)
+        return cls(**_loose_values(cls, ENV_FIELDS, data))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict; ``EnvSpec.from_mapping(spec.to_dict()) == spec``."""
@@ -326,40 +483,46 @@ class EnvSpec:
 
     def validate(self) -> None:
         """Check every rule; raises `SpecError` for the first violation."""
-        self._validate_counts()
-        self._validate_prefix()
-        if not isinstance(self.flow_format, str) or self.flow_format not in FLOW_FORMATS:
-            raise SpecError(
-                "flow_format",
-                f"must be 1.0 or 2.0 (got {self.flow_format!r})",
-                'pass "1.0" or "2.0"',
-            )
-        for name in ("shape", "command", "schedule"):
-            if not isinstance(getattr(self, name), str):
-                raise SpecError(name, "must be a string", "pass text")
+        _check_fields(self, ENV_FIELDS)
         parse_shape(self.shape)
         _validate_command(self.command)
+        self._validate_expanded_command()
         parse_schedule_window(self.schedule)
+        self._validate_profile()
         self._validate_shards()
 
-    def _validate_counts(self) -> None:
-        for name, (low, high) in _ENV_INT_BOUNDS.items():
-            _require_int(name, getattr(self, name), low, high)
-
-    def _validate_prefix(self) -> None:
-        if not isinstance(self.prefix, str) or not _PREFIX_RE.fullmatch(self.prefix):
+    def _validate_profile(self) -> None:
+        wants_profile = parse_shape(self.shape)[0].kind == PROFILE_SHAPE
+        if wants_profile and not self.profile.strip():
             raise SpecError(
-                "prefix",
-                f"must start with a letter and hold only letters, digits, '-' or '_' "
-                f"(got {self.prefix!r})",
-                'use a name such as "stress" (Azkaban project names: [a-zA-Z][a-zA-Z_0-9-]*)',
+                "profile",
+                'shape "profile" needs a profile file',
+                "set profile to the path of a profile JSON file readable by every worker",
             )
-        if len(self.prefix) > MAX_PREFIX_LENGTH:
+        if self.profile.strip() and not wants_profile:
             raise SpecError(
-                "prefix",
-                f"is {len(self.prefix)} characters; project names would exceed "
-                f"{MAX_PROJECT_NAME_LENGTH}",
-                f"use at most {MAX_PREFIX_LENGTH} characters",
+                "profile",
+                f"a profile file is set but shape is {self.shape!r}",
+                'set shape to "profile" to draw flows from the file, or set profile to ""',
+            )
+
+    def _validate_expanded_command(self) -> None:
+        """The command as the last flow's longest job gets it must fit the length limit too
+        (the template alone says nothing about ``{index:>4000}`` or a long prefix)."""
+        last = self.flow_count - 1
+        flow = f"flow_{last:06d}"
+        expanded = self.command.format(
+            project=f"{self.prefix}_{self.project_count - 1:05d}",
+            flow=flow,
+            job=f"{flow}_j999",
+            index=last,
+        )
+        limit = ENV_FIELDS["command"].max_length or 0
+        if len(expanded) > limit:
+            raise SpecError(
+                "command",
+                f"expands to {len(expanded)} characters for the last flow, more than {limit}",
+                "shorten the command or its format widths",
             )
 
     def _validate_shards(self) -> None:
@@ -374,25 +537,16 @@ class EnvSpec:
             )
 
 
-def _default_processes() -> int:
-    # Two to four workers saturate one Azkaban web server; more only add lock contention.
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-MAX_PROCESSES = 64
-MAX_UPLOAD_TIMEOUT = 3_600.0
-MAX_RETRY_ATTEMPTS = 50
-MAX_RETRY_SECONDS = 86_400.0
-
-
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run a build: worker processes per shard, upload timeout and retry bounds."""
+    """How to run a build: worker processes per shard, upload timeout and retry bounds
+    (defaults and rules from `RUN_FIELDS`)."""
 
-    processes: int = field(default_factory=_default_processes)
-    upload_timeout: float = 120.0
-    retry_attempts: int = 6
-    retry_max_seconds: float = 300.0
+    processes: int = RUN_FIELDS["processes"].default
+    upload_timeout: float = RUN_FIELDS["upload_timeout"].default
+    retry_attempts: int = RUN_FIELDS["retry_attempts"].default
+    retry_max_seconds: float = RUN_FIELDS["retry_max_seconds"].default
+    outage_seconds: float = RUN_FIELDS["outage_seconds"].default
 
     def __post_init__(self) -> None:
         self.validate()
@@ -400,47 +554,10 @@ class RunOptions:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RunOptions:
         """Build from loose values (CLI, JSON, Airflow params); raises `SpecError`."""
-        values = _check_keys(cls, data)
-        if "processes" in values:
-            values["processes"] = _as_int("processes", values["processes"], 1, MAX_PROCESSES)
-        if "retry_attempts" in values:
-            values["retry_attempts"] = _as_int(
-                "retry_attempts", values["retry_attempts"], 1, MAX_RETRY_ATTEMPTS
-            )
-        if "upload_timeout" in values:
-            values["upload_timeout"] = _as_seconds(
-                "upload_timeout", values["upload_timeout"], MAX_UPLOAD_TIMEOUT
-            )
-        if "retry_max_seconds" in values:
-            values["retry_max_seconds"] = _as_seconds(
-                "retry_max_seconds", values["retry_max_seconds"], MAX_RETRY_SECONDS
-            )
-        return cls(**values)
+        return cls(**_loose_values(cls, RUN_FIELDS, data))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def validate(self) -> None:
-        _require_int("processes", self.processes, 1, MAX_PROCESSES)
-        _require_int("retry_attempts", self.retry_attempts, 1, MAX_RETRY_ATTEMPTS)
-        _as_seconds("upload_timeout", self.upload_timeout, MAX_UPLOAD_TIMEOUT)
-        _as_seconds("retry_max_seconds", self.retry_max_seconds, MAX_RETRY_SECONDS)
-
-
-#: One line per field for user-facing help (CLI flags); the defaults come from the dataclasses.
-FIELD_HELP: dict[str, str] = {
-    "flow_count": "total number of flows to build",
-    "flows_per_project": "flows in each Azkaban project (the last one may hold fewer)",
-    "projects_per_shard": "projects per shard (one Airflow mapped task each)",
-    "prefix": "project name prefix: projects are <prefix>_00000, <prefix>_00001, ...",
-    "flow_format": "1.0 (.job files) or 2.0 (.project + .flow YAML)",
-    "shape": "single | chain:N | fanout:W | random | mix | mix:single=5,chain:3=2,...",
-    "seed": "seed for random shapes and mixes (same seed, same flows)",
-    "command": "job command; placeholders {project} {flow} {job} {index}",
-    "schedule": "off, or a daily window HH:MM-HH:MM to spread cron schedules over",
-    "max_map_length": "Airflow's [core] max_map_length: the most shards a plan may have",
-    "processes": "worker processes building and uploading in parallel",
-    "upload_timeout": "read timeout of one upload (s)",
-    "retry_attempts": "attempts per request before giving up (transient faults only)",
-    "retry_max_seconds": "time budget for the retries of one request (s)",
-}
+        _check_fields(self, RUN_FIELDS)

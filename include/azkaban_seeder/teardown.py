@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from azkaban_seeder.azkaban import AzkabanClient, AzkabanError, ConnectionSettings, ScheduleInfo
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    AzkabanError,
+    ConnectionSettings,
+    RetryPolicy,
+    ScheduleInfo,
+)
 from azkaban_seeder.converge import ownership_of
 from azkaban_seeder.verify import project_pattern
 
@@ -92,10 +98,11 @@ def teardown(
     *,
     dry_run: bool,
     only: Iterable[str] | None = None,
+    retry: RetryPolicy | None = None,
 ) -> TeardownReport:
     """Delete our ``{prefix}_NNNNN`` projects (or only those of ``only``), schedules first."""
     report = TeardownReport(prefix=prefix, dry_run=dry_run)
-    with AzkabanClient(settings) as client:
+    with AzkabanClient(settings, retry) as client:
         names = [p.name for p in client.fetch_all_projects()]
         candidates = _candidates(prefix, names, list(only) if only is not None else None, report)
         owners = ownership_of(client, candidates)

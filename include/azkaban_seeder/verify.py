@@ -13,12 +13,19 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, ProjectNotFound
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    ConnectionSettings,
+    HealthBoard,
+    LocalHealth,
+    ProjectNotFound,
+    RetryPolicy,
+)
 from azkaban_seeder.flows import expected_flow_ids, flow_cron, flow_id_for
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.spec import EnvSpec
@@ -74,6 +81,12 @@ class VerifyReport:
             or self.schedule_wrong
         )
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VerifyReport:
+        """Read `to_dict`'s form back (derived counts such as ``ok`` are recomputed)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -85,6 +98,7 @@ class VerifyReport:
             "missing": self.missing,
             "unexpected": self.unexpected,
             "missing_projects": self.missing_projects,
+            "missing_project_flows": self.missing_project_flows,
             "errors": self.errors,
             "schedules_checked": self.schedules_checked,
             "schedule_missing_count": sum(len(v) for v in self.schedule_missing.values()),
@@ -96,10 +110,25 @@ class VerifyReport:
 
 
 class ClientPerThread:
-    """One client per verify thread (a requests session is not meant to be shared)."""
+    """One client per verify thread (a requests session is not meant to be shared), all
+    with the caller's retry policy."""
 
-    def __init__(self, settings: ConnectionSettings) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        settings_or_client: ConnectionSettings | AzkabanClient,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings_of(settings_or_client)
+        # A passed client lends its policy, so --retry-attempts reaches every verify call.
+        if retry is None and isinstance(settings_or_client, AzkabanClient):
+            retry = settings_or_client.policy
+        self.retry = retry
+        # ... and its outage clock: a dead server fails every verify call at once.
+        self.health: HealthBoard = (
+            settings_or_client.health
+            if isinstance(settings_or_client, AzkabanClient)
+            else LocalHealth()
+        )
         self.local = threading.local()
         self.clients: list[AzkabanClient] = []
         self.lock = threading.Lock()
@@ -113,7 +142,7 @@ class ClientPerThread:
     def get(self) -> AzkabanClient:
         client = getattr(self.local, "client", None)
         if client is None:
-            client = AzkabanClient(self.settings)
+            client = AzkabanClient(self.settings, self.retry, health=self.health)
             self.local.client = client
             with self.lock:
                 self.clients.append(client)
@@ -155,7 +184,7 @@ def verify(
         expected_projects=len(plans), expected_flows=sum(p.flow_count for p in plans)
     )
     with (
-        ClientPerThread(settings_of(settings_or_client)) as clients,
+        ClientPerThread(settings_or_client) as clients,
         ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="verify") as pool,
     ):
         fetched = list(pool.map(lambda p: _fetch(clients, p.name), plans))
@@ -231,10 +260,9 @@ def _compare_schedules(
 def independent_count(settings_or_client: ConnectionSettings | AzkabanClient, prefix: str) -> int:
     """Total flows in all projects named ``{prefix}_NNNNN``, counted without the plan:
     ``fetchallprojects`` then ``fetchprojectflows`` per matching project."""
-    settings = settings_of(settings_or_client)
     pattern = project_pattern(prefix)
     with (
-        ClientPerThread(settings) as clients,
+        ClientPerThread(settings_or_client) as clients,
         ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="count") as pool,
     ):
         projects = clients.get().fetch_all_projects()

@@ -1,6 +1,8 @@
-"""`AzkabanHook`: the Airflow Connection ``azkaban_default`` -> Azkaban client settings.
+"""`AzkabanHook`: an Airflow Connection of type ``azkaban`` -> Azkaban client settings.
 
-The Connection is read lazily (at run time, inside a task), never at DAG parse time. Fields:
+The Connection is read lazily (at run time, inside a task), never at DAG parse time, and only
+once per hook: `AzkabanHook.get_settings` keeps the parsed `ConnectionSettings`, so a task, its
+operator and its extra link share one lookup. Fields (the form is declared in `provider`):
 
 - ``host`` (may already carry ``http://`` / ``https://``), ``port``, ``schema`` (``http`` or
   ``https``; default ``http``), ``login``, ``password``;
@@ -9,9 +11,12 @@ The Connection is read lazily (at run time, inside a task), never at DAG parse t
 
 Example (environment variable, JSON form)::
 
-    AIRFLOW_CONN_AZKABAN_DEFAULT='{"conn_type": "http", "host": "azkaban.example.com",
+    AIRFLOW_CONN_AZKABAN_DEFAULT='{"conn_type": "azkaban", "host": "azkaban.example.com",
         "port": 8443, "schema": "https", "login": "azkaban", "password": "...",
         "extra": {"verify": "/etc/ssl/azkaban-ca.pem", "timeout": 120}}'
+
+Connections of type ``http`` made before the ``azkaban`` type existed keep working: the hook
+reads the same fields whatever the type says.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException
+
+from azkaban_airflow.provider import CONN_TYPE, HOOK_NAME
+from azkaban_airflow.settings import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
@@ -99,25 +107,29 @@ class AzkabanHook(BaseHook):
     """Reads the Airflow Connection ``azkaban_conn_id`` and builds Azkaban clients."""
 
     conn_name_attr = "azkaban_conn_id"
-    default_conn_name = "azkaban_default"
-    conn_type = "http"
-    hook_name = "Azkaban"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
 
     def __init__(self, azkaban_conn_id: str = default_conn_name) -> None:
         super().__init__()
         self.azkaban_conn_id = azkaban_conn_id
+        self._settings: ConnectionSettings | None = None
 
     def get_settings(self) -> ConnectionSettings:
-        """Look the Connection up now (secrets backends, env vars, or the API server)."""
-        conn = self.get_connection(self.azkaban_conn_id)
-        return settings_from_fields(
-            host=conn.host,
-            port=conn.port,
-            schema=conn.schema,
-            login=conn.login,
-            password=conn.password,
-            extra=conn.extra_dejson,
-        )
+        """The Connection's settings: looked up (secrets backends, env vars, or the API server)
+        and parsed on first use, then kept; a lookup that failed is tried again next time."""
+        if self._settings is None:
+            conn = self.get_connection(self.azkaban_conn_id)
+            self._settings = settings_from_fields(
+                host=conn.host,
+                port=conn.port,
+                schema=conn.schema,
+                login=conn.login,
+                password=conn.password,
+                extra=conn.extra_dejson,
+            )
+        return self._settings
 
     def get_conn(self) -> AzkabanClient:
         """A new `AzkabanClient` for the Connection (the caller closes it)."""

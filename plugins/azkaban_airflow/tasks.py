@@ -1,24 +1,28 @@
-"""What the tasks of ``azkaban_env_rebuild`` / ``azkaban_env_teardown`` do, behind Airflow.
+"""What the tasks of the rebuild DAGs and ``azkaban_env_teardown`` do, behind Airflow.
 
-The DAG files only declare tasks; each task body calls one function here, which turns Airflow
-params into the library's validated records (`EnvSpec`, `RunOptions`), calls the library and
-turns its failures into Airflow's exceptions. ``azkaban_seeder`` is imported inside the
-functions, so importing this module (the dag-processor does, on every parse) stays cheap.
+The DAG factory (`azkaban_airflow.dag_factory`) only declares tasks; each task body calls one
+function here, which turns Airflow params into the library's validated records (`EnvSpec`,
+`RunOptions`), calls the library and turns its failures into Airflow's exceptions.
+``azkaban_seeder`` is imported inside the functions (beyond the stdlib-only field table), so
+importing this module (the dag-processor does, on every parse) stays cheap.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import multiprocessing
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.sdk.exceptions import AirflowFailException
+
+from azkaban_airflow import report_files
+from azkaban_airflow.params import CONFIRM_PREFIX, check_values, label, refusal
+from azkaban_seeder.spec import ENV_FIELDS, MODE_FIELD, RUN_FIELDS
 
 if TYPE_CHECKING:
     from azkaban_seeder.azkaban import ConnectionSettings
@@ -27,22 +31,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Params that are `EnvSpec` fields (``max_map_length`` comes from Airflow's config instead).
-SPEC_PARAMS = (
-    "flow_count",
-    "flows_per_project",
-    "projects_per_shard",
-    "prefix",
-    "flow_format",
-    "shape",
-    "seed",
-    "command",
-    "schedule",
-)
-#: Params that are `RunOptions` fields.
-RUN_OPTION_PARAMS = ("processes",)
-MODES = ("converge", "teardown_first")
-REPORT_DIR_ENV = "AZKABAN_SEEDER_REPORT_DIR"
+#: Params that are `EnvSpec` / `RunOptions` fields: the form fields of the spec's table
+#: (``max_map_length`` comes from Airflow's config instead).
+SPEC_PARAMS = tuple(name for name, field in ENV_FIELDS.items() if field.form)
+RUN_OPTION_PARAMS = tuple(name for name, field in RUN_FIELDS.items() if field.form)
+MODES = MODE_FIELD.choices
+#: XCom key of the run report. Not ``return_value``: the report task stores the report first,
+#: then fails when the run is incomplete, and a failed run must still show its report.
+REPORT_XCOM_KEY = "report"
+#: Scheme of the Asset a successful rebuild updates: ``azkaban://<host>:<port>/<prefix>``.
+ASSET_SCHEME = "azkaban"
 
 
 def _max_map_length() -> int:
@@ -60,7 +58,7 @@ def spec_from_params(params: Mapping[str, Any], max_map_length: int | None = Non
     try:
         return EnvSpec.from_mapping(values)
     except SpecError as exc:
-        raise AirflowFailException(f"invalid parameter {exc}") from exc
+        raise AirflowFailException(f"invalid parameter {refusal(exc)}") from exc
 
 
 def options_from_params(params: Mapping[str, Any]) -> RunOptions:
@@ -70,20 +68,31 @@ def options_from_params(params: Mapping[str, Any]) -> RunOptions:
     try:
         return RunOptions.from_mapping({name: params.get(name) for name in RUN_OPTION_PARAMS})
     except SpecError as exc:
-        raise AirflowFailException(f"invalid parameter {exc}") from exc
+        raise AirflowFailException(f"invalid parameter {refusal(exc)}") from exc
 
 
-def plan(params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Validate every param, then the shard descriptors (names and counts, plus ``label``)."""
+def plan(
+    params: Mapping[str, Any], known: frozenset[str] | set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Check every param (the form's rules again, plus the ones that span fields), then the
+    shard descriptors (names and counts, plus ``label``).
+
+    Refuses what the form let through: values the schema cannot judge (``chain:0``, an unknown
+    ``{placeholder}``, too many shards) and names that are no param of the DAG (``known``,
+    e.g. a typo in the trigger's JSON conf). Each refusal names the form label and the fix."""
     from azkaban_seeder.plan import plan_shards
 
-    spec = spec_from_params(params)
-    options_from_params(params)
-    mode = params.get("mode", "converge")
-    if mode not in MODES:
-        raise AirflowFailException(
-            f"invalid parameter mode: unknown mode {mode!r}; fix: use one of {', '.join(MODES)}"
+    try:
+        check_values(
+            params,
+            max_map_length=_max_map_length(),
+            known=frozenset(known) if known is not None else None,
         )
+    except ValueError as exc:
+        raise AirflowFailException(
+            f"the params were refused, nothing was written to Azkaban:\n{exc}"
+        ) from None
+    spec = spec_from_params(params)
     shards = plan_shards(spec)
     logger.info(
         "plan: %d flows in %d projects of prefix %s, %d shard(s)",
@@ -92,7 +101,8 @@ def plan(params: Mapping[str, Any]) -> list[dict[str, Any]]:
         spec.prefix,
         len(shards),
     )
-    return [{**shard.to_dict(), "label": shard.label} for shard in shards]
+    # Ranges, not project lists: the XCom stays a few hundred bytes per shard at any size.
+    return [shard.to_ref() for shard in shards]
 
 
 def prepare(params: Mapping[str, Any], settings: ConnectionSettings) -> dict[str, Any]:
@@ -176,24 +186,18 @@ def upload_shard(
 
     spec = spec_from_params(params)
     options = options_from_params(params)
-    planned = Shard.from_dict(shard)
-    logger.info(
-        "shard %s: %d project(s), %d flow(s), %d process(es)",
-        planned.label,
-        len(planned.projects),
-        planned.flow_count,
-        options.processes,
-    )
+    planned = Shard.from_ref(shard, spec)
+    # The runner logs the shard's header line (projects, flows, processes requested/used).
     with allow_child_processes():
         return run_shard(spec, planned, settings, options)
 
 
-def failed_shard(shard: Mapping[str, Any], reason: str) -> ShardResult:
+def failed_shard(params: Mapping[str, Any], shard: Mapping[str, Any], reason: str) -> ShardResult:
     """A result for a shard that ended without one (killed, crashed, never ran)."""
     from azkaban_seeder.plan import Shard
     from azkaban_seeder.runner import ProjectResult, ShardResult
 
-    planned = Shard.from_dict(shard)
+    planned = Shard.from_ref(shard, spec_from_params(params))
     return ShardResult(
         shard_index=planned.index,
         label=planned.label,
@@ -206,11 +210,11 @@ def verify(
     params: Mapping[str, Any], shards: Sequence[Mapping[str, Any]], settings: ConnectionSettings
 ) -> dict[str, Any]:
     """Compare every planned project's flows with what Azkaban holds."""
-    from azkaban_seeder.plan import ProjectPlan
+    from azkaban_seeder.plan import Shard
     from azkaban_seeder.verify import verify as verify_projects
 
     spec = spec_from_params(params)
-    projects = [ProjectPlan.from_dict(p) for shard in shards for p in shard["projects"]]
+    projects = [p for shard in shards for p in Shard.from_ref(shard, spec).projects]
     report = verify_projects(spec, settings, projects)
     logger.info(
         "verify: ok=%s present %d of %d flows", report.ok, report.present, report.expected_flows
@@ -219,7 +223,7 @@ def verify(
 
 
 def collect_shard_results(
-    shards: Sequence[Mapping[str, Any]], pulled: Sequence[Any]
+    params: Mapping[str, Any], shards: Sequence[Mapping[str, Any]], pulled: Sequence[Any]
 ) -> list[dict[str, Any]]:
     """Pair each planned shard with its pushed result; shards without one become failures."""
     results = []
@@ -228,20 +232,16 @@ def collect_shard_results(
             results.append(dict(result))
         else:
             reason = "no result recorded: the task was killed (execution_timeout?) or never ran"
-            results.append(failed_shard(shard, reason).to_dict())
+            results.append(failed_shard(params, shard, reason).to_dict())
     return results
 
 
 def report_path(run_id: str, environ: Mapping[str, str] | None = None) -> Path:
-    """``$AZKABAN_SEEDER_REPORT_DIR/<run id>.json`` (default ``$AIRFLOW_HOME/reports``).
+    """``$AZKABAN_SEEDER_REPORT_DIR/<run id>.json`` (default ``$AIRFLOW_HOME/reports``);
+    see `report_files.report_file` for the name."""
+    from azkaban_airflow.settings import load_settings
 
-    Characters other than letters, digits, ``.``, ``_`` and ``-`` in the run id (``:``,
-    ``+`` of the timestamp) become ``_`` so the name is portable.
-    """
-    env = os.environ if environ is None else environ
-    default = Path(env.get("AIRFLOW_HOME", str(Path.home() / "airflow"))) / "reports"
-    directory = Path(env.get(REPORT_DIR_ENV) or default)
-    return directory / (re.sub(r"[^A-Za-z0-9._-]", "_", run_id) + ".json")
+    return report_files.report_file(load_settings(environ).report_dir, run_id)
 
 
 def build_run_report(
@@ -251,39 +251,106 @@ def build_run_report(
     seconds: float,
     run_id: str,
 ) -> dict[str, Any]:
-    """The run report, written as JSON to `report_path` (path recorded in the report)."""
-    from azkaban_seeder.report import build_report, format_summary
+    """The run report, written as JSON to `report_path`; returns its JSON form (for XCom)."""
+    from azkaban_seeder.report import build_report, format_summary, write_report
 
     spec = spec_from_params(params)
-    report = build_report(spec, shard_results, verify_report, seconds)
     path = report_path(run_id)
-    report["run_id"] = run_id
-    report["report_path"] = str(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True))
+    report = build_report(
+        spec, shard_results, verify_report, seconds, run_id=run_id, report_path=str(path)
+    )
+    write_report(report, path)
     logger.info("report written to %s\n%s", path, format_summary(report))
-    return report
+    return report.to_dict()
 
 
-def teardown_prefix(prefix: str, dry_run: bool, settings: ConnectionSettings) -> dict[str, Any]:
-    """Delete (or with ``dry_run`` list) our projects of ``prefix``."""
-    from azkaban_seeder.spec import EnvSpec, SpecError
-    from azkaban_seeder.teardown import teardown
+def report_failure(
+    report: Mapping[str, Any], verify_report: Mapping[str, Any] | None
+) -> str | None:
+    """Why the run is incomplete (a failed project or a missing flow), or None when it is ok."""
+    if report["ok"]:
+        return None
+    failures = report["failures"]
+    missing = (verify_report or {}).get("missing_count", "unknown")
+    return (
+        f"rebuild incomplete: {len(failures)} failed project(s), {missing} missing flow(s); "
+        f"first failure: {failures[0] if failures else 'none (verify mismatch)'}; "
+        f"report {report['report_path']}"
+    )
+
+
+def asset_uri(azkaban_url: str, prefix: str) -> str:
+    """The Asset of one environment: ``azkaban://<host>:<port>/<prefix>``.
+
+    The port is always written (80/443 when the URL has none), the host lower-cased and no
+    user or password kept, so every rebuild of the same Azkaban and prefix names the same
+    Asset whichever way its Connection spells the URL."""
+    parts = urlsplit(azkaban_url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise AirflowFailException(f"no host in the Azkaban URL {azkaban_url!r}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{ASSET_SCHEME}://{host}:{port}/{prefix}"
+
+
+#: How many project names one teardown log line lists before "...".
+NAMES_LOGGED = 20
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:NAMES_LOGGED])
+    more = len(names) - NAMES_LOGGED
+    return shown + (f" ... and {more} more" if more > 0 else "") if names else "-"
+
+
+def check_teardown(prefix: Any, confirm_prefix: Any, dry_run: bool) -> str:
+    """The prefix, checked like the rebuild's; a real delete also needs ``confirm_prefix``
+    equal to it, otherwise refuse naming the fix. Returns the prefix."""
+    from azkaban_seeder.spec import SpecError
 
     try:
-        EnvSpec(prefix=prefix)
+        checked = str(ENV_FIELDS["prefix"].coerce(prefix if prefix is not None else ""))
     except SpecError as exc:
-        raise AirflowFailException(f"invalid parameter {exc}") from exc
+        raise AirflowFailException(f"invalid parameter {refusal(exc)}") from exc
+    confirmed = confirm_prefix or ""
+    if not dry_run and confirmed != checked:
+        raise AirflowFailException(
+            f"refused to delete the projects of {checked!r}: {label(CONFIRM_PREFIX)} is "
+            f"{confirmed!r}, not the prefix; fix: type {checked} in Confirm prefix "
+            "(confirm_prefix), or leave Dry run (dry_run) on to only list what would go"
+        )
+    return checked
+
+
+def teardown_prefix(
+    prefix: str, dry_run: bool, settings: ConnectionSettings, confirm_prefix: str | None = None
+) -> dict[str, Any]:
+    """Delete (or with ``dry_run`` list) our projects of ``prefix``.
+
+    A real delete needs ``confirm_prefix == prefix`` (see `check_teardown`). The result names
+    what happened: ``would_delete`` in a dry run, ``deleted`` otherwise; ``left_alone`` lists
+    every project of the prefix that was not touched, with the reason."""
+    from azkaban_seeder.teardown import teardown
+
+    prefix = check_teardown(prefix, confirm_prefix, dry_run)
     report = teardown(prefix, settings, dry_run=dry_run)
-    verb = "would delete" if dry_run else "deleted"
-    logger.info(
-        "teardown %s: %s %d project(s) %s; left alone %d",
-        prefix,
-        verb,
-        len(report.deleted),
-        report.deleted[:20],
-        len(report.left_alone),
-    )
+    result = report.to_dict()
+    names = result.pop("deleted")
+    result["would_delete" if dry_run else "deleted"] = names
+    if dry_run:
+        logger.info(
+            "teardown %s (dry run, nothing deleted): would delete %d project(s): %s",
+            prefix,
+            len(names),
+            _names(names),
+        )
+    else:
+        logger.info("teardown %s: deleted %d project(s): %s", prefix, len(names), _names(names))
+    for name, reason in report.left_alone[:NAMES_LOGGED]:
+        logger.info("teardown %s: left %s alone: %s", prefix, name, reason)
+    if len(report.left_alone) > NAMES_LOGGED:
+        more = len(report.left_alone) - NAMES_LOGGED
+        logger.info("teardown %s: left %d more alone (see the XCom left_alone)", prefix, more)
     if not report.ok:
         raise AirflowFailException(f"teardown of {prefix}: deletes failed: {report.failed}")
-    return report.to_dict()
+    return result

@@ -81,6 +81,9 @@ class FakeAzkaban:
         self.logins = 0
         self.script: Script = lambda req: Reply(404, "no script")
         self.ajax_header_ignored = False  # True: POSTs get the login page (shape 4)
+        # Set to a status to answer EVERY request (login included) with a page that echoes
+        # the request back, headers and body, as a proxy error page or debug echo would.
+        self.echo_status: int | None = None
         self._lock = threading.Lock()
         fake = self
 
@@ -152,7 +155,7 @@ class FakeAzkaban:
         )
         with self._lock:
             self.requests.append(req)
-        reply = self._login(req) or self._session_check(req) or self.script(req)
+        reply = self._echo(req) or self._login(req) or self._session_check(req) or self.script(req)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
@@ -165,6 +168,15 @@ class FakeAzkaban:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def _echo(self, req: Recorded) -> Reply | None:
+        if self.echo_status is None:
+            return None
+        page = (
+            f"<html><body><h1>Bad gateway</h1><pre>{req.method} {req.path} "
+            f"query={req.query} headers={req.headers} body={req.body.decode()}</pre></body></html>"
+        )
+        return Reply(self.echo_status, page, {"Content-Type": "text/html"})
 
     def _login(self, req: Recorded) -> Reply | None:
         if req.method != "POST" or req.params.get("action") != "login":
@@ -199,13 +211,19 @@ class FakeAzkaban:
         return Reply(200, LOGIN_PAGE, {"Content-Type": "text/html"})
 
 
+#: The outage window of test clients: outages (no connection, 502/503/504) are ridden out
+#: for this long instead of counting attempts.
+OUTAGE_WINDOW = 0.5
+
+
 def make_client(
     url: str, *, attempts: int = 4, timeout: float = 5.0, password: str = PASSWORD
 ) -> AzkabanClient:
     settings = ConnectionSettings(
         url=url, user="azkaban", password=password, timeout=timeout, connect_timeout=2.0
     )
-    return AzkabanClient(settings, RetryPolicy(attempts=attempts).with_waits(0))
+    policy = RetryPolicy(attempts=attempts, outage_seconds=OUTAGE_WINDOW).with_waits(0.02)
+    return AzkabanClient(settings, policy)
 
 
 def small_zip(jobs: dict[str, str] | None = None) -> bytes:

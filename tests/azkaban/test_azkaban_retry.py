@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fake_azkaban_server import PASSWORD, FakeAzkaban, Reply
 
 from azkaban_seeder.azkaban import errors as e
 from azkaban_seeder.azkaban.retry import RetryPolicy, is_never_acted_on, is_transient, reason_of
@@ -87,7 +88,7 @@ def test_retries_until_success_and_counts_one_warning_per_retry(
     assert stats.snapshot()["retries_by_reason"] == {"connect_failed": 1, "http_503": 1}
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
-    assert "fetch x" in warnings[0].getMessage() and "attempt 1/5" in warnings[0].getMessage()
+    assert "fetch x" in warnings[0].getMessage() and "attempt 1 failed" in warnings[0].getMessage()
 
 
 def test_attempts_are_bounded_and_last_error_reraised() -> None:
@@ -145,3 +146,54 @@ def test_session_expiry_retried_without_waiting() -> None:
 def test_policy_rejects_zero_attempts() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "attempts"),
+    [
+        (["verify", "--flow-count", "3", "--flows-per-project", "3", "--retry-attempts", "1"], 1),
+        (["verify", "--flow-count", "3", "--flows-per-project", "3", "--retry-attempts", "3"], 3),
+        (["teardown", "--prefix", "stress", "--retry-attempts", "2"], 2),
+    ],
+)
+def test_verify_and_teardown_honour_the_users_retry_attempts(
+    argv: list[str],
+    attempts: int,
+    fake_azkaban: FakeAzkaban,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: preflight and verify ignored --retry-attempts / --retry-max-seconds.
+    from azkaban_seeder.cli import main
+
+    fake_azkaban.script = lambda req: Reply(500, "internal error")
+    monkeypatch.setenv("AZKABAN_URL", fake_azkaban.url)
+    monkeypatch.setenv("AZKABAN_PASSWORD", PASSWORD)
+
+    assert main([*argv, "--url", fake_azkaban.url]) == 1
+    scripted = [r for r in fake_azkaban.requests if r.params.get("action") != "login"]
+    first_call = scripted[0].params.get("ajax")
+    assert sum(1 for r in scripted if r.params.get("ajax") == first_call) == attempts
+
+
+def test_an_outage_is_ridden_out_by_time_not_by_attempt_count() -> None:
+    # Regression: 6 attempts with full jitter spanned ~8 s, so a 10 s restart failed the run.
+    outage = [e.ConnectFailed("refused")] * 40 + [e.AzkabanServerError("starting", status=503)]
+    fn, calls = _failing(outage)
+    policy = RetryPolicy(attempts=2, outage_seconds=30.0).with_waits(0)
+    assert policy.retrying("fetch x", RetryStats())(fn) == "ok"
+    assert len(calls) == 42  # far more than 2 attempts: the outage was shorter than 30 s
+
+
+def test_an_outage_longer_than_the_window_gives_up() -> None:
+    fn, calls = _failing([e.ConnectFailed("refused")] * 10_000)
+    policy = RetryPolicy(attempts=50, outage_seconds=0.3).with_waits(0.05)
+    with pytest.raises(e.ConnectFailed):
+        policy.retrying("fetch x", RetryStats())(fn)
+    assert 3 <= len(calls) < 50
+
+
+def test_session_renewals_never_eat_the_attempts_of_the_request() -> None:
+    # Regression: with --retry-attempts 1, an expired session failed the request.
+    fn, calls = _failing([e.SessionExpired("session"), e.SessionExpired("session")])
+    assert RetryPolicy(attempts=1).with_waits(0).retrying("x", RetryStats())(fn) == "ok"
+    assert len(calls) == 3

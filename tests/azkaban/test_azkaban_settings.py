@@ -118,8 +118,21 @@ def test_ownership_rule_reads_the_marker_from_the_project_page() -> None:
     page = '<p id="project-description">load test [managed by azkaban-seeder]</p>'
     assert foreign_reason(page) is None
     assert foreign_reason(page.replace("[", "&#91;")) is None  # HTML-escaped is still ours
-    reason = foreign_reason("<p>nightly billing team</p>")
+    reason = foreign_reason('<p id="project-description">nightly billing team</p>')
     assert reason is not None and "marker" in reason
+    assert "no description element" in str(foreign_reason("<p>nightly billing team</p>"))
+
+
+def test_marker_text_outside_the_description_does_not_make_a_project_ours() -> None:
+    # Regression: the marker anywhere on the page counted, so a flow or job named after it
+    # would have passed a foreign project off as ours (the page lists flow names too).
+    page = (
+        '<h1>Project <small>p</small></h1><p class="editable" id="project-description">'
+        "nightly billing team</p><ul><li>[managed by azkaban-seeder]</li></ul>"
+        "<script>var note = '[managed by azkaban-seeder]';</script>"
+    )
+    reason = foreign_reason(page)
+    assert reason is not None and "does not carry" in reason
 
 
 def test_marker_added_once() -> None:
@@ -139,3 +152,21 @@ def test_from_env_reads_process_environment(monkeypatch: pytest.MonkeyPatch) -> 
         "seeder",
         False,
     )
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0])
+def test_timeouts_must_be_positive_and_finite(timeout: float) -> None:
+    # Regression: --timeout nan / inf passed the "> 0" check and later crashed requests.
+    with pytest.raises(SettingsError, match="positive, finite"):
+        ConnectionSettings(url="http://127.0.0.1:8081", user="u", password="p", timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://alice:s3cret-pw@azkaban.example.com:8443", "https://alice@azkaban.example.com"]
+)
+def test_urls_with_credentials_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        ConnectionSettings(url=url, user="u", password="p")
+    message = str(caught.value)
+    assert "carries credentials" in message and "AZKABAN_PASSWORD" in message
+    assert "s3cret-pw" not in message and "alice" not in message

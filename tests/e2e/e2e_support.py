@@ -1,15 +1,25 @@
-"""Helpers of the end-to-end tests: Connection env, plan vs. server, sandbox control.
+"""Helpers of the end-to-end tests: Connection env, plan vs. server, sandbox control, logs.
 
 (A module of its own: several test folders have a ``conftest``, so ``from conftest import``
 would pick whichever was imported first.)
+
+Passwords: Airflow masks every occurrence of a Connection's password in task logs, so the
+sandbox's stock ``azkaban``/``azkaban`` turns the product's name into ``***`` everywhere.
+`private_sandbox` starts one with a generated password and records it; `connection_env`,
+`settings_for` and the other helpers look the password up by URL (``azkaban`` for any other
+sandbox, e.g. the shared fixture of tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import plan_projects
@@ -19,6 +29,29 @@ ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 PLUGINS = ROOT / "plugins"
 USER, PASSWORD = "azkaban", "azkaban"
+#: Sandbox URL -> its generated password (see `private_sandbox`).
+_PASSWORDS: dict[str, str] = {}
+
+
+def password_for(url: str) -> str:
+    """The Azkaban password of the sandbox at ``url``."""
+    return _PASSWORDS.get(url.rstrip("/"), PASSWORD)
+
+
+@contextlib.contextmanager
+def private_sandbox(data_dir: Path) -> Iterator[SandboxServer]:
+    """A sandbox (free port) whose only user has a generated password: no common word for
+    Airflow's log masking to blank out."""
+    password = secrets.token_urlsafe(18)
+    server = SandboxServer(SandboxConfig(port=0, data_dir=data_dir, users={USER: password}))
+    server.start()
+    url = server.url.rstrip("/")
+    _PASSWORDS[url] = password
+    try:
+        yield server
+    finally:
+        server.stop()
+        _PASSWORDS.pop(url, None)
 
 
 def connection_env(url: str) -> str:
@@ -27,19 +60,19 @@ def connection_env(url: str) -> str:
     host, port = host_port.split(":")
     return json.dumps(
         {
-            "conn_type": "http",
+            "conn_type": "azkaban",
             "host": host,
             "port": int(port),
             "schema": "http",
             "login": USER,
-            "password": PASSWORD,
+            "password": password_for(url),
             "extra": {"timeout": 30},
         }
     )
 
 
 def settings_for(url: str) -> ConnectionSettings:
-    return ConnectionSettings(url=url, user=USER, password=PASSWORD, timeout=30.0)
+    return ConnectionSettings(url=url, user=USER, password=password_for(url), timeout=30.0)
 
 
 def projects_on_server(url: str, prefix: str) -> dict[str, set[str]]:
@@ -85,3 +118,27 @@ def reject_uploads(url: str, projects: list[str], message: str | None = None) ->
         body["message"] = message
     reply = requests.post(f"{url}/_sandbox/reject-uploads", json=body, timeout=10)
     reply.raise_for_status()
+
+
+def task_logs(logs_dir: Path, dag_id: str, run_id: str) -> dict[Path, str]:
+    """Every task log file of one run (``dag_id=.../run_id=.../task_id=.../attempt=N.log``)."""
+    run_dir = logs_dir / f"dag_id={dag_id}" / f"run_id={run_id}"
+    return {path: path.read_text(errors="replace") for path in sorted(run_dir.rglob("*.log"))}
+
+
+def error_lines(text: str) -> list[str]:
+    """Lines of a task log at ERROR or above (Airflow 3 writes JSON lines with ``level``)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if " ERROR " in line or line.startswith("ERROR"):
+                found.append(line)
+            continue
+        if isinstance(record, dict) and str(record.get("level", "")).lower() in (
+            "error",
+            "critical",
+        ):
+            found.append(line)
+    return found

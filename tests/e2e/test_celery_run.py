@@ -112,4 +112,4 @@ def test_rebuild_on_celery_workers(
     assert {t["executor"] or "CeleryExecutor" for t in shards} == {"CeleryExecutor"}
     assert all(t["hostname"] for t in shards)
     assert projects_on_server(e2e_sandbox.url, "celery") == planned(conf)
-    assert celery_stack.client.xcom(DAG_ID, run_id, "report")["ok"] is True
+    assert celery_stack.client.xcom(DAG_ID, run_id, "report", key="report")["ok"] is True

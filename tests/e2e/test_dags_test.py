@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import DAGS, PLUGINS, connection_env, planned, projects_on_server
+from e2e_support import DAGS, PLUGINS, connection_env, planned, private_sandbox, projects_on_server
 
 from azkaban_devstack import EmbeddedAirflow
 from azkaban_sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+
+@pytest.fixture(scope="module")
+def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    with private_sandbox(tmp_path_factory.mktemp("sandbox")) as server:
+        yield server
 
 
 def test_dags_test_builds_exactly_the_plan(e2e_sandbox: SandboxServer, tmp_path: Path) -> None:

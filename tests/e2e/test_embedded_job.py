@@ -15,7 +15,7 @@ from azkaban_devstack.stack import EmbeddedAirflow, free_port
 def test_connection_json_is_what_the_hook_reads() -> None:
     conn = json.loads(connection_json("http://127.0.0.1:8081", "azkaban", "pw"))
     assert conn == {
-        "conn_type": "http",
+        "conn_type": "azkaban",
         "host": "127.0.0.1",
         "port": 8081,
         "schema": "http",
@@ -55,3 +55,12 @@ def test_module_entry_point_help() -> None:
         check=True,
     )
     assert "--flow-count" in result.stdout
+
+
+def test_sandbox_password_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    from azkaban_devstack.job import PASSWORD_FILE, sandbox_password
+
+    first = sandbox_password(tmp_path)
+    assert sandbox_password(tmp_path) == first
+    assert first != "azkaban" and len(first) >= 20
+    assert (tmp_path / PASSWORD_FILE).stat().st_mode & 0o077 == 0

@@ -1,4 +1,5 @@
-"""`AzkabanHook` reads ``azkaban_default`` from the environment (never a DB) at call time."""
+"""`AzkabanHook` reads ``azkaban_default`` from the environment (never a DB) at call time, once;
+the connection type ``azkaban`` and its form reach Airflow through the provider info."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from azkaban_seeder.azkaban import AzkabanClient
 CONN_VAR = "AIRFLOW_CONN_AZKABAN_DEFAULT"
 
 
-def _set_conn(monkeypatch: pytest.MonkeyPatch, **fields: Any) -> None:
-    monkeypatch.setenv(CONN_VAR, json.dumps({"conn_type": "http", **fields}))
+def _set_conn(monkeypatch: pytest.MonkeyPatch, conn_type: str = "azkaban", **fields: Any) -> None:
+    monkeypatch.setenv(CONN_VAR, json.dumps({"conn_type": conn_type, **fields}))
 
 
 def test_settings_from_the_json_connection(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,6 +36,42 @@ def test_settings_from_the_json_connection(monkeypatch: pytest.MonkeyPatch) -> N
     assert settings.verify == "/etc/ssl/azkaban-ca.pem"
     assert (settings.timeout, settings.connect_timeout) == (90.0, 4.0)
     assert "s3cret-pass" not in repr(settings)
+
+
+def test_http_connections_of_before_the_azkaban_type_still_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _set_conn(monkeypatch, "http", host="old.example", port=8081, login="u", password="pw-123")
+    assert AzkabanHook().get_settings().url == "http://old.example:8081"
+
+
+def test_the_connection_is_looked_up_once_per_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 7: the tasks, the operator and its link each parsed the Connection again.
+    _set_conn(monkeypatch, host="h", login="u", password="pw-123")
+    lookups: list[str] = []
+    lookup = AzkabanHook.get_connection
+
+    def counting(conn_id: str) -> Any:
+        lookups.append(conn_id)
+        return lookup(conn_id)
+
+    monkeypatch.setattr(AzkabanHook, "get_connection", staticmethod(counting))
+    hook = AzkabanHook()
+    first = hook.get_settings()
+    assert hook.get_settings() is first
+    hook.get_conn().close()
+    assert lookups == ["azkaban_default"]
+    AzkabanHook().get_settings()  # another hook (another task) reads it again
+    assert lookups == ["azkaban_default"] * 2
+
+
+def test_a_failed_lookup_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    _set_conn(monkeypatch, host="h", login="", password="pw-123")
+    hook = AzkabanHook()
+    with pytest.raises(AirflowException, match="user is empty"):
+        hook.get_settings()
+    _set_conn(monkeypatch, host="h", login="u", password="pw-123")
+    assert hook.get_settings().user == "u"
 
 
 def test_connection_is_read_when_used_not_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +93,7 @@ def test_verify_extra(monkeypatch: pytest.MonkeyPatch, verify: Any, expected: bo
 def test_other_connection_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_AZKABAN_STAGING",
-        json.dumps({"conn_type": "http", "host": "stage", "login": "u", "password": "pw-123"}),
+        json.dumps({"conn_type": "azkaban", "host": "stage", "login": "u", "password": "pw-123"}),
     )
     assert AzkabanHook("azkaban_staging").get_settings().url == "http://stage"
 

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from azkaban_airflow import tasks as azkaban_rebuild
+from azkaban_airflow import tasks
 from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
+from foreign_projects import create_foreign_project
 
 BASE: dict[str, Any] = {
     "flows_per_project": 5,
@@ -34,9 +35,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectionSet
 
 
 def _build(params: dict[str, Any], settings: ConnectionSettings) -> None:
-    azkaban_rebuild.prepare(params, settings)
-    for shard in azkaban_rebuild.plan(params):
-        assert azkaban_rebuild.upload_shard(params, shard, settings).ok
+    tasks.prepare(params, settings)
+    for shard in tasks.plan(params):
+        assert tasks.upload_shard(params, shard, settings).ok
 
 
 def _names(settings: ConnectionSettings, prefix: str) -> list[str]:
@@ -54,25 +55,37 @@ def test_converge_removes_only_projects_the_plan_no_longer_holds(
         client.create_project("conversation", "made by hand")
 
     small = {**big, "flow_count": 5}
-    done = azkaban_rebuild.prepare(small, settings)
+    done = tasks.prepare(small, settings)
     assert sorted(done["deleted"]) == ["conv_00001", "conv_00002"]
     assert _names(settings, "conv") == ["conv_00000", "conversation"]
-    verified = azkaban_rebuild.verify(small, azkaban_rebuild.plan(small), settings)
+    verified = tasks.verify(small, tasks.plan(small), settings)
     assert verified["ok"] is True
 
 
 def test_teardown_first_and_the_teardown_dag_body(settings: ConnectionSettings) -> None:
     params = {**BASE, "prefix": "tdown", "flow_count": 10}
     _build(params, settings)
-    done = azkaban_rebuild.prepare({**params, "mode": "teardown_first"}, settings)
+    done = tasks.prepare({**params, "mode": "teardown_first"}, settings)
     assert sorted(done["deleted"]) == ["tdown_00000", "tdown_00001"]
     assert _names(settings, "tdown_") == []
 
     _build(params, settings)
-    listed = azkaban_rebuild.teardown_prefix("tdown", True, settings)
-    assert sorted(listed["deleted"]) == ["tdown_00000", "tdown_00001"]
-    assert len(_names(settings, "tdown_")) == 2  # dry run: nothing deleted
-    azkaban_rebuild.teardown_prefix("tdown", False, settings)
-    assert _names(settings, "tdown_") == []
-    with pytest.raises(AirflowFailException, match="prefix"):
-        azkaban_rebuild.teardown_prefix("9bad", True, settings)
+    create_foreign_project(settings.url, "tdown_99999")  # not ours: left alone, with a reason
+    listed = tasks.teardown_prefix("tdown", True, settings)
+    assert sorted(listed["would_delete"]) == ["tdown_00000", "tdown_00001"]
+    assert "deleted" not in listed  # a dry run deletes nothing and says so
+    (foreign,) = listed["left_alone"]
+    assert foreign["project"] == "tdown_99999" and foreign["reason"]
+    assert len(_names(settings, "tdown_")) == 3
+
+    with pytest.raises(AirflowFailException) as refused:
+        tasks.teardown_prefix("tdown", False, settings, confirm_prefix="")
+    assert "Confirm prefix (confirm_prefix)" in str(refused.value)
+    assert "fix: type tdown in Confirm prefix" in str(refused.value)
+    assert len(_names(settings, "tdown_")) == 3
+
+    deleted = tasks.teardown_prefix("tdown", False, settings, confirm_prefix="tdown")
+    assert sorted(deleted["deleted"]) == ["tdown_00000", "tdown_00001"]
+    assert _names(settings, "tdown_") == ["tdown_99999"]
+    with pytest.raises(AirflowFailException, match=r"Project prefix \(prefix\)"):
+        tasks.teardown_prefix("9bad", True, settings)

@@ -9,26 +9,32 @@ import sys
 import textwrap
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children, wait_gone
+from worker_faults import crash_on, hang_on
 
 from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import plan_projects, plan_shards
 from azkaban_seeder.runner import ShardResult, apply, run_shard
 from azkaban_seeder.runner import shard as shard_module
-from azkaban_seeder.runner.worker import CRASH_ENV, HANG_ENV
+
+HERE = Path(__file__).resolve().parent
 
 # A driver script run as `python script.py URL PREFIX`. Deliberately WITHOUT an
 # `if __name__ == "__main__"` guard: like Airflow's console script, re-running it in a child
 # would start a pool from inside the child. Only `hidden_main` keeps children from doing so.
+# DRIVER_HANG_ON=<project> makes the worker building that project hang (`worker_faults`).
 DRIVER = textwrap.dedent(
     """
     import json, logging, os, signal, sys
+    from functools import partial
+    from worker_faults import hang_on
     from azkaban_seeder.azkaban import ConnectionSettings
     from azkaban_seeder.plan import plan_shards
     from azkaban_seeder.runner import run_shard
@@ -42,7 +48,9 @@ DRIVER = textwrap.dedent(
     spec = EnvSpec(flow_count=12, flows_per_project=2, projects_per_shard=6, prefix=prefix)
     settings = ConnectionSettings(url=url, user="azkaban", password="azkaban", timeout=15.0)
     options = RunOptions(processes=2, upload_timeout=15.0, retry_max_seconds=30.0)
-    result = run_shard(spec, plan_shards(spec)[0], settings, options)
+    victim = os.environ.get("DRIVER_HANG_ON")
+    setup = partial(hang_on, victim) if victim else None
+    result = run_shard(spec, plan_shards(spec)[0], settings, options, worker_setup=setup)
     print(json.dumps(result.to_dict()))
     sys.exit(0 if result.ok else 1)
     """
@@ -54,9 +62,11 @@ def _start_driver(
 ) -> subprocess.Popen[str]:
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
+    # The driver and its spawned workers import `worker_faults` from this folder.
+    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p)
     return subprocess.Popen(
         [sys.executable, str(script), url, prefix],
-        env={**os.environ, **env},
+        env={**os.environ, "PYTHONPATH": path, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -74,15 +84,16 @@ def _wait_for_children(pid: int, count: int, seconds: float = 60.0) -> list[int]
 
 
 def test_dead_worker_fails_the_shard_fast_naming_the_project(
-    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
+    settings: ConnectionSettings, prefix: str
 ) -> None:
     spec = small_spec(prefix)
     shard = plan_shards(spec)[0]
     victim = shard.projects[2].name
-    monkeypatch.setenv(CRASH_ENV, victim)
 
     started = time.monotonic()
-    result = run_shard(spec, shard, settings, fast_options(2))
+    result = run_shard(
+        spec, shard, settings, fast_options(2), worker_setup=partial(crash_on, victim)
+    )
     elapsed = time.monotonic() - started
 
     assert result.error is not None
@@ -101,11 +112,12 @@ def test_hung_project_hits_its_deadline_and_stops_the_shard(
     shard = plan_shards(spec)[0]
     # Project 2 starts after the first wave (which gets the start-up allowance).
     victim = shard.projects[2].name
-    monkeypatch.setenv(HANG_ENV, victim)
     monkeypatch.setattr(shard_module, "project_timeout", lambda *args, **kwargs: 3.0)
     monkeypatch.setattr(shard_module, "STARTUP_ALLOWANCE", 30.0)
 
-    result = run_shard(spec, shard, settings, fast_options(2))
+    result = run_shard(
+        spec, shard, settings, fast_options(2), worker_setup=partial(hang_on, victim)
+    )
 
     assert result.error is not None
     assert "exceeded the per-project timeout" in result.error and victim in result.error
@@ -120,7 +132,7 @@ def _sigterm_hung_driver(
 
     Returns the finished driver, its worker pids and its stderr.
     """
-    proc = _start_driver(tmp_path, url, prefix, {HANG_ENV: f"{prefix}_00000", **env})
+    proc = _start_driver(tmp_path, url, prefix, {"DRIVER_HANG_ON": f"{prefix}_00000", **env})
     try:
         workers = _wait_for_children(proc.pid, 2)
         time.sleep(0.5)
@@ -151,7 +163,7 @@ def test_sigterm_chains_to_a_previous_handler(tmp_path: Path, sandbox: Any, pref
 
 
 def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox: Any, prefix: str) -> None:
-    proc = _start_driver(tmp_path, sandbox.url, prefix, {HANG_ENV: f"{prefix}_00000"})
+    proc = _start_driver(tmp_path, sandbox.url, prefix, {"DRIVER_HANG_ON": f"{prefix}_00000"})
     try:
         workers = _wait_for_children(proc.pid, 2)
         proc.kill()  # SIGKILL: no handler runs in the parent
@@ -175,20 +187,18 @@ def test_unguarded_main_script_runs_a_spawn_pool(tmp_path: Path, sandbox: Any, p
 
 
 def test_apply_survives_a_dead_worker_and_a_rerun_converges(
-    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
+    settings: ConnectionSettings, prefix: str
 ) -> None:
     spec = small_spec(prefix, projects_per_shard=3)  # 6 projects in 2 shards
     victim = plan_shards(spec)[0].projects[1].name
-    monkeypatch.setenv(CRASH_ENV, victim)
 
-    crashed = apply(spec, settings, fast_options(2))
+    crashed = apply(spec, settings, fast_options(2), worker_setup=partial(crash_on, victim))
 
     first, second = crashed.shards
     assert first.error is not None and victim in first.error
     assert second.ok, "the next shard must run on a fresh pool"
     assert spawned_children() == []
 
-    monkeypatch.delenv(CRASH_ENV)
     rerun = apply(spec, settings, fast_options(2))
 
     assert rerun.ok and rerun.flows == 24

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from conformance import unique
 from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
@@ -19,6 +21,8 @@ def _client_work(url: str, index: int) -> tuple[str, list[str], list[str]]:
     return name, versions, az.flows(name)
 
 
+@pytest.mark.fresh_server
+@pytest.mark.sandbox_only("reads upload counters of /_sandbox/stats")
 def test_32_concurrent_clients_lose_nothing(sandbox: SandboxLike) -> None:
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(lambda i: _client_work(sandbox.url, i), range(CLIENTS)))
@@ -32,11 +36,12 @@ def test_32_concurrent_clients_lose_nothing(sandbox: SandboxLike) -> None:
     assert sandbox.server.stats()["uploads"]["ok"] == 3 * CLIENTS
 
 
+@pytest.mark.sandbox_only("widens the persist window with the upload cost model")
 def test_parallel_uploads_to_one_project_get_distinct_versions(sandbox: SandboxLike) -> None:
     az = Az(sandbox.url)
     az.login()
     az.create("shared")
-    sandbox.server.set_costs(base_ms=20)  # widen the persist window
+    sandbox.server.controls.set_costs(base_ms=20)  # widen the persist window
     with ThreadPoolExecutor(16) as pool:
         replies = list(pool.map(lambda i: az.upload("shared", chain_flows(i % 3 + 1)), range(16)))
     versions = sorted(int(r.json()["version"]) for r in replies)
@@ -45,10 +50,9 @@ def test_parallel_uploads_to_one_project_get_distinct_versions(sandbox: SandboxL
     assert meta["projectName"] == "shared"
 
 
-def test_concurrent_creates_of_one_name_admit_exactly_one(sandbox: SandboxLike) -> None:
-    az = Az(sandbox.url)
-    az.login()
-    names = ["Race", "race", "RACE", "rAce"] * 4
+def test_concurrent_creates_of_one_name_admit_exactly_one(az: Az) -> None:
+    tag = unique("")
+    names = [f"Race{tag}", f"race{tag}", f"RACE{tag}", f"rAce{tag}"] * 4
     with ThreadPoolExecutor(len(names)) as pool:
         replies = list(pool.map(az.create, names))
     assert sum(r["status"] == "success" for r in replies) == 1

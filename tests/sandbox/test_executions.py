@@ -1,4 +1,7 @@
-"""Executions under /executor on the controllable sandbox clock (spec 4.10-4.12)."""
+"""Executions under /executor on the controllable sandbox clock (reference 4.10-4.12).
+
+Most tests move the sandbox clock (READY -> RUNNING -> final), so they are sandbox-only.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,24 @@ from typing import Any
 
 import pytest
 import requests
+from conformance import unique
 from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, flow1_zip, flow2_zip, job
 
 STEP = 10.0
+CLOCK = pytest.mark.sandbox_only("runs on a sandbox with 10 s execution steps and its clock")
+
+
+class Ex(Az):
+    """A client on a sandbox with 10 s execution steps, and that sandbox's test controls."""
+
+    controls: Any
 
 
 @pytest.fixture
-def ex(sandbox_factory: Callable[..., SandboxLike]) -> Az:
+def ex(sandbox_factory: Callable[..., SandboxLike]) -> Ex:
     sb = sandbox_factory(execution_step_seconds=STEP)
-    az = Az(sb.url)
+    az = Ex(sb.url)
     az.login()
     az.create("ex")
     jobs = {
@@ -27,7 +38,7 @@ def ex(sandbox_factory: Callable[..., SandboxLike]) -> Az:
     }
     jobs["marked"] += "sandbox.fail=true\n"
     az.upload("ex", flow1_zip(jobs))
-    az.server = sb.server
+    az.controls = sb.server.controls
     return az
 
 
@@ -39,7 +50,8 @@ def _status(az: Az, exec_id: int) -> str:
     return az.get("/executor", ajax="fetchexecflow", execid=exec_id).json()["status"]
 
 
-def test_execute_and_timeline_ready_running_succeeded(ex: Az) -> None:
+@CLOCK
+def test_execute_and_timeline_ready_running_succeeded(ex: Ex) -> None:
     reply = _run(ex, "ok")
     assert reply == {
         "project": "ex",
@@ -48,9 +60,9 @@ def test_execute_and_timeline_ready_running_succeeded(ex: Az) -> None:
         "message": "Execution queued successfully with exec id 1",
     }
     assert _status(ex, 1) == "READY"
-    ex.server.advance_clock(STEP)
+    ex.controls.advance_clock(STEP)
     assert _status(ex, 1) == "RUNNING"
-    ex.server.advance_clock(STEP)
+    ex.controls.advance_clock(STEP)
     flow = ex.get("/executor", ajax="fetchexecflow", execid=1).json()
     assert flow["status"] == "SUCCEEDED"
     assert flow["endTime"] > flow["startTime"] > flow["submitTime"] > 0
@@ -58,17 +70,19 @@ def test_execute_and_timeline_ready_running_succeeded(ex: Az) -> None:
     assert [n["status"] for n in flow["nodes"]] == ["SUCCEEDED"]
 
 
+@CLOCK
 @pytest.mark.parametrize("flow", ["bad", "marked"])
-def test_failing_jobs_fail_the_flow(ex: Az, flow: str) -> None:
+def test_failing_jobs_fail_the_flow(ex: Ex, flow: str) -> None:
     exec_id = _run(ex, flow)["execid"]
-    ex.server.advance_clock(2 * STEP)
+    ex.controls.advance_clock(2 * STEP)
     detail = ex.get("/executor", ajax="fetchexecflow", execid=exec_id).json()
     assert detail["status"] == "FAILED"
     statuses = {n["id"]: n["status"] for n in detail["nodes"]}
     assert statuses[flow] == "FAILED"
 
 
-def test_skip_is_default_concurrent_option(ex: Az) -> None:
+@CLOCK
+def test_skip_is_default_concurrent_option(ex: Ex) -> None:
     _run(ex, "ok")
     reply = _run(ex, "ok")
     assert reply == {
@@ -77,11 +91,12 @@ def test_skip_is_default_concurrent_option(ex: Az) -> None:
         "execid": -1,
         "error": "Error submitting flow ok. Flow ok is already running. Skipping execution.",
     }
-    ex.server.advance_clock(2 * STEP)
+    ex.controls.advance_clock(2 * STEP)
     assert _run(ex, "ok")["execid"] == 2
 
 
-def test_concurrent_and_pipeline_prefixes(ex: Az) -> None:
+@CLOCK
+def test_concurrent_and_pipeline_prefixes(ex: Ex) -> None:
     _run(ex, "ok")
     conc = _run(ex, "ok", concurrentOption="ignore")
     assert conc["message"] == (
@@ -100,7 +115,8 @@ def test_concurrent_and_pipeline_prefixes(ex: Az) -> None:
     }
 
 
-def test_execute_errors(ex: Az) -> None:
+@CLOCK
+def test_execute_errors(ex: Ex) -> None:
     assert _run(ex, "zz")["error"].startswith(
         "Flow 'zz' cannot be found in project azkaban.project.Project@"
     )
@@ -109,7 +125,8 @@ def test_execute_errors(ex: Az) -> None:
     assert ex.post("/executor", ajax="executeFlow", project="ex").status_code == 500
 
 
-def test_get_running_and_cancel(ex: Az) -> None:
+@CLOCK
+def test_get_running_and_cancel(ex: Ex) -> None:
     assert ex.get("/executor", ajax="getRunning", project="ex", flow="ok").json() == {}
     _run(ex, "ok")
     assert ex.get("/executor", ajax="getRunning", project="ex", flow="ok").json() == {
@@ -125,7 +142,8 @@ def test_get_running_and_cancel(ex: Az) -> None:
     }
 
 
-def test_unknown_execution_and_missing_execid(ex: Az) -> None:
+@CLOCK
+def test_unknown_execution_and_missing_execid(ex: Ex) -> None:
     assert ex.get("/executor", ajax="fetchexecflow", execid=99).json() == {
         "error": "Cannot find execution '99'"
     }
@@ -133,7 +151,8 @@ def test_unknown_execution_and_missing_execid(ex: Az) -> None:
     assert ex.get("/executor", ajax="fetchexecflow").status_code == 500
 
 
-def test_fetch_flow_executions_newest_first(ex: Az) -> None:
+@CLOCK
+def test_fetch_flow_executions_newest_first(ex: Ex) -> None:
     for _ in range(3):
         _run(ex, "ok", concurrentOption="ignore")
     reply = ex.get(
@@ -145,28 +164,27 @@ def test_fetch_flow_executions_newest_first(ex: Az) -> None:
     assert reply["executions"][0]["startTime"] == -1
 
 
-def test_exec_flow_logs(ex: Az) -> None:
+@CLOCK
+def test_exec_flow_logs(ex: Ex) -> None:
     _run(ex, "ok")
-    ex.server.advance_clock(2 * STEP)
+    ex.controls.advance_clock(2 * STEP)
     logs = ex.get("/executor", ajax="fetchExecFlowLogs", execid=1, offset=0, length=50000).json()
     assert "SUCCEEDED" in logs["data"]
     assert logs["offset"] == 0 and logs["length"] == len(logs["data"])
 
 
-def test_embedded_flow_nodes_nested_in_execution(sandbox: SandboxLike) -> None:
-    az = Az(sandbox.url)
-    az.login()
-    az.create("nested")
-    az.upload("nested", flow2_zip({"main": EMBEDDED_FLOW}))
-    exec_id = az.post("/executor", ajax="executeFlow", project="nested", flow="main").json()[
-        "execid"
-    ]
+def test_embedded_flow_nodes_nested_in_execution(az: Az) -> None:
+    name = unique("nested")
+    az.create(name)
+    az.upload(name, flow2_zip({"main": EMBEDDED_FLOW}))
+    exec_id = az.post("/executor", ajax="executeFlow", project=name, flow="main").json()["execid"]
     detail = az.get("/executor", ajax="fetchexecflow", execid=exec_id).json()
     inner = next(n for n in detail["nodes"] if n["id"] == "inner")
     assert inner["flowId"] == "main:inner"
     assert [n["id"] for n in inner["nodes"]] == ["x", "y"]
 
 
+@pytest.mark.sandbox_only("needs a user without permissions made by the sandbox config")
 def test_execution_calls_need_read_and_execute(
     sandbox_factory: Callable[..., SandboxLike],
 ) -> None:
@@ -186,7 +204,8 @@ def test_execution_calls_need_read_and_execute(
     }
 
 
-def test_clock_advance_over_http(ex: Az) -> None:
+@CLOCK
+def test_clock_advance_over_http(ex: Ex) -> None:
     _run(ex, "ok")
     url = ex.url + "/_sandbox/clock/advance"
     assert requests.post(url, json={"seconds": 2 * STEP}, timeout=10).status_code == 200

@@ -12,6 +12,8 @@ import requests
 from sandbox_client import Az, SandboxLike
 from sandbox_zips import chain_flows
 
+pytestmark = pytest.mark.sandbox_only("injects faults and reads counters via /_sandbox/")
+
 
 def _faults(sb: SandboxLike, **body: Any) -> dict[str, Any]:
     reply = requests.put(sb.url + "/_sandbox/faults", json=body, timeout=10)
@@ -82,9 +84,9 @@ def test_faulted_upload_is_not_applied(sandbox: SandboxLike, az: Az) -> None:
 
 
 def _sequence(sb: SandboxLike, seed: int) -> list[int]:
-    sb.server.set_faults(rate=0.5, seed=seed, kinds=["http500", "http503"])
+    sb.server.controls.set_faults(rate=0.5, seed=seed, kinds=["http500", "http503"])
     az = Az(sb.url)
-    az.session_id = sb.server.sessions.create("azkaban", "127.0.0.1").session_id
+    az.session_id = sb.server.controls.open_session("azkaban")
     return [az.get("/index", ajax="fetchallprojects").status_code for _ in range(30)]
 
 

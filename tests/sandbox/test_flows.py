@@ -1,15 +1,24 @@
-"""Flow listing and graphs under /manager (spec 4.3, 4.4) and the Jetty 500 for missing params."""
+"""Flow listing and graphs under /manager (reference 4.3, 4.4) and Jetty 500s for missing params."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from conformance import unique
 from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, flow1_zip, flow2_zip, job
 
 
-def _diamond(az: Az) -> None:
-    az.create("graph")
+@pytest.fixture
+def graph(az: Az) -> str:
+    """A project with a diamond flow `d` (a -> b, c -> d) and a one-job flow `solo`."""
+    return _diamond(az)
+
+
+def _diamond(az: Az) -> str:
+    name = unique("graph")
+    az.create(name)
     jobs = {
         "d": job(deps=("b", "c")),
         "b": job(deps=("a",)),
@@ -17,20 +26,19 @@ def _diamond(az: Az) -> None:
         "a": job(),
         "solo": job(type_="noop"),
     }
-    assert az.upload("graph", flow1_zip(jobs)).status_code == 200
+    assert az.upload(name, flow1_zip(jobs)).status_code == 200
+    return name
 
 
-def test_fetchprojectflows_shape(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchprojectflows", project="GRAPH").json()
-    assert reply["project"] == "GRAPH"  # echoes the requested spelling
-    assert reply["projectId"] == 1
+def test_fetchprojectflows_shape(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchprojectflows", project=graph.upper()).json()
+    assert reply["project"] == graph.upper()  # echoes the requested spelling
+    assert reply["projectId"] == az.project_id(graph)
     assert sorted(f["flowId"] for f in reply["flows"]) == ["d", "solo"]
 
 
-def test_fetchflowgraph_nodes_sorted_with_in(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchflowgraph", project="graph", flow="d").json()
+def test_fetchflowgraph_nodes_sorted_with_in(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchflowgraph", project=graph, flow="d").json()
     assert reply["flow"] == "d"
     assert reply["nodes"] == [
         {"id": "a", "type": "command"},
@@ -40,16 +48,16 @@ def test_fetchflowgraph_nodes_sorted_with_in(az: Az) -> None:
     ]
 
 
-def test_fetchflowgraph_missing_flow(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchflowgraph", project="graph", flow="zz").json()
-    assert reply["error"] == "Flow zz not found in project graph"
+def test_fetchflowgraph_missing_flow(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchflowgraph", project=graph, flow="zz").json()
+    assert reply["error"] == f"Flow zz not found in project {graph}"
 
 
 def test_fetchflowgraph_nests_embedded_flow20(az: Az) -> None:
-    az.create("nest")
-    az.upload("nest", flow2_zip({"main": EMBEDDED_FLOW}))
-    reply = az.get("/manager", ajax="fetchflowgraph", project="nest", flow="main").json()
+    name = unique("nest")
+    az.create(name)
+    az.upload(name, flow2_zip({"main": EMBEDDED_FLOW}))
+    reply = az.get("/manager", ajax="fetchflowgraph", project=name, flow="main").json()
     ids = [n["id"] for n in reply["nodes"]]
     assert ids == sorted(ids) == ["end", "inner", "start"]
     inner = reply["nodes"][1]
@@ -61,13 +69,12 @@ def test_fetchflowgraph_nests_embedded_flow20(az: Az) -> None:
         {"id": "y", "type": "command", "in": ["x"]},
     ]
     # the embedded flow is addressable on its own
-    sub = az.get("/manager", ajax="fetchflowgraph", project="nest", flow="main:inner").json()
+    sub = az.get("/manager", ajax="fetchflowgraph", project=name, flow="main:inner").json()
     assert [n["id"] for n in sub["nodes"]] == ["x", "y"]
 
 
-def test_fetchflowjobs_levels_and_edges(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchflowjobs", project="graph", flow="d").json()
+def test_fetchflowjobs_levels_and_edges(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchflowjobs", project=graph, flow="d").json()
     assert reply["flowId"] == "d"
     by_id = {n["id"]: n for n in reply["nodes"]}
     assert by_id["a"]["level"] == 0 and by_id["d"]["level"] == 2
@@ -75,28 +82,26 @@ def test_fetchflowjobs_levels_and_edges(az: Az) -> None:
     assert sorted(by_id["d"]["dependencies"]) == ["b", "c"]
 
 
-def test_fetchflowjobs_missing_flow_is_500(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchflowjobs", project="graph", flow="zz")
+def test_fetchflowjobs_missing_flow_is_500(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchflowjobs", project=graph, flow="zz")
     assert reply.status_code == 500
 
 
-def test_get_project_id_and_unknown_ajax(az: Az) -> None:
-    _diamond(az)
-    assert az.get("/manager", ajax="getProjectId", project="graph").json() == {
-        "project": "graph",
-        "projectId": 1,
+def test_get_project_id_and_unknown_ajax(az: Az, graph: str) -> None:
+    project_id = az.project_id(graph)
+    assert az.get("/manager", ajax="getProjectId", project=graph).json() == {
+        "project": graph,
+        "projectId": project_id,
     }
-    assert az.get("/manager", ajax="bogus", project="graph").json() == {
-        "project": "graph",
-        "projectId": 1,
+    assert az.get("/manager", ajax="bogus", project=graph).json() == {
+        "project": graph,
+        "projectId": project_id,
         "error": "Cannot execute command bogus",
     }
 
 
-def test_missing_required_parameter_is_jetty_500_html(az: Az) -> None:
-    _diamond(az)
-    reply = az.get("/manager", ajax="fetchFlowExecutions", project="graph", flow="d", length="5")
+def test_missing_required_parameter_is_jetty_500_html(az: Az, graph: str) -> None:
+    reply = az.get("/manager", ajax="fetchFlowExecutions", project=graph, flow="d", length="5")
     assert reply.status_code == 500
     assert reply.headers["Content-Type"].startswith("text/html")
     assert "HTTP ERROR 500" in reply.text
@@ -112,15 +117,16 @@ def test_manager_get_ajax_without_project_is_html_and_post_is_500(az: Az) -> Non
     assert "Missing required parameter" in post.text
 
 
+@pytest.mark.sandbox_only("needs a user without permissions made by the sandbox config")
 def test_permission_denied_needs_read(sandbox_factory: Callable[..., SandboxLike]) -> None:
     sb = sandbox_factory(users={"azkaban": "azkaban", "nobody": "n"}, user_roles={"nobody": ()})
     admin, nobody = Az(sb.url), Az(sb.url)
     admin.login()
     nobody.login("nobody", "n")
-    _diamond(admin)
-    reply = nobody.get("/manager", ajax="fetchprojectflows", project="graph").json()
+    name = _diamond(admin)
+    reply = nobody.get("/manager", ajax="fetchprojectflows", project=name).json()
     assert reply == {
-        "project": "graph",
+        "project": name,
         "projectId": 1,
         "error": "Permission denied. Need READ access.",
     }

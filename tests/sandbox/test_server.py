@@ -13,9 +13,11 @@ import pytest
 import requests
 
 from azkaban_sandbox import SandboxConfig, SandboxServer
+from azkaban_sandbox.cli import parse_users
 from azkaban_sandbox.multipart import MultipartError, parse_multipart
-from azkaban_sandbox.server import parse_users
 from azkaban_sandbox.wire import pretty_json
+
+pytestmark = pytest.mark.sandbox_only("tests the sandbox's own plumbing")
 
 
 def test_python_m_entry_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -111,7 +113,7 @@ def test_unknown_permission_type_is_rejected(tmp_path: Path) -> None:
 
 
 def test_own_cli_refuses_bad_flags_before_serving(capsys: pytest.CaptureFixture[str]) -> None:
-    from azkaban_sandbox.server import sandbox_main
+    from azkaban_sandbox.cli import sandbox_main  # the console script's entry point
 
     with pytest.raises(SystemExit) as exited:
         sandbox_main(["--port", "not-a-port"])

@@ -16,6 +16,8 @@ from azkaban.util import AzkabanError
 from sandbox_client import SandboxLike
 from sandbox_zips import chain_flows, flow1_zip, job
 
+pytestmark = pytest.mark.sandbox_only("checks the sandbox against a third-party client")
+
 
 @pytest.fixture
 def client(sandbox: SandboxLike, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
@@ -70,6 +72,6 @@ def test_client_sees_server_errors(client: Session, tmp_path: Path) -> None:
 
 def test_client_relogs_after_session_expiry(client: Session, sandbox: SandboxLike) -> None:
     client.create_project("relog", "d")
-    sandbox.server.expire_sessions()
+    sandbox.server.controls.expire_sessions()
     # the stale id answers {"error" : "session"}; the client logs in again and retries
     assert [p["projectName"] for p in client.get_projects()["projects"]] == ["relog"]

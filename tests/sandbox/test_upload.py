@@ -1,4 +1,4 @@
-"""Upload (multipart POST /manager ajax=upload): statuses, texts, versions (spec 4.2, 5, 6)."""
+"""Upload (multipart POST /manager ajax=upload): statuses, texts, versions (reference 4.2, 5, 6)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import zipfile
 
 import pytest
 import requests
+from conformance import unique
 from sandbox_client import Az, SandboxLike
 from sandbox_zips import EMBEDDED_FLOW, chain_flows, flow1_zip, flow2_zip, job, zip_bytes
 
 
 @pytest.fixture
 def proj(az: Az) -> str:
-    az.create("up")
-    return "up"
+    name = unique("up")
+    az.create(name)
+    return name
 
 
 def test_success_reply_has_string_values_and_version_increments(az: Az, proj: str) -> None:
@@ -23,9 +25,10 @@ def test_success_reply_has_string_values_and_version_increments(az: Az, proj: st
     first = az.upload(proj, data)
     assert first.status_code == 200
     assert first.headers["Content-Type"] == "application/json"
-    assert first.json() == {"projectId": "1", "version": "1"}
+    project_id = str(az.project_id(proj))
+    assert first.json() == {"projectId": project_id, "version": "1"}
     # an identical zip still makes a new version
-    assert az.upload(proj, data).json() == {"projectId": "1", "version": "2"}
+    assert az.upload(proj, data).json() == {"projectId": project_id, "version": "2"}
     assert az.flows(proj) == ["f0000", "f0001"]
 
 
@@ -37,22 +40,31 @@ def test_missing_project_field_is_400(az: Az, project: str | None) -> None:
 
 
 def test_unknown_and_removed_projects_are_410(az: Az, proj: str) -> None:
-    reply = az.upload("nope", chain_flows(1))
+    missing = unique("nope")
+    reply = az.upload(missing, chain_flows(1))
     assert reply.status_code == 410
-    assert reply.json() == {"error": "Installation Failed. Project 'nope doesn't exist."}
+    assert reply.json() == {"error": f"Installation Failed. Project '{missing} doesn't exist."}
     az.get("/manager", delete="true", project=proj)
     reply = az.upload(proj, chain_flows(1))
     assert reply.status_code == 410
-    assert reply.json() == {"error": "Installation Failed. Project 'up was already removed."}
+    assert reply.json() == {"error": f"Installation Failed. Project '{proj} was already removed."}
 
 
 @pytest.mark.parametrize(
-    ("filename", "ext"), [("p.tar.gz", "gz"), ("p.ZIP.txt", "txt"), ("noext", "noext")]
+    ("filename", "ext"), [("p.tar.gz", "gz"), ("p.ZIP.txt", "txt"), ("p.", ""), ("noext", "")]
 )
 def test_file_extension_check(az: Az, proj: str, filename: str, ext: str) -> None:
     reply = az.upload(proj, chain_flows(1), filename=filename)
     assert reply.status_code == 400
     assert reply.json() == {"error": f"File extension '{ext}' unrecognized."}
+
+
+def test_file_name_without_dot_has_empty_extension(az: Az, proj: str) -> None:
+    # Regression: the sandbox used to answer "File extension 'project' unrecognized." (the whole
+    # name); the server takes the text after the last dot, which is empty without a dot.
+    reply = az.upload(proj, chain_flows(1), filename="project")
+    assert reply.status_code == 400
+    assert reply.json() == {"error": "File extension '' unrecognized."}
 
 
 def test_upper_case_zip_extension_is_accepted(az: Az, proj: str) -> None:
@@ -76,7 +88,7 @@ def test_not_a_zip_is_install_failure_with_current_version(az: Az, proj: str) ->
     assert reply.status_code == 500
     assert reply.json() == {
         "error": "Installation Failed.<br>Error unzipping file.",
-        "projectId": "1",
+        "projectId": str(az.project_id(proj)),
         "version": "1",
     }
 
@@ -93,7 +105,7 @@ def test_flow_errors_report_and_nothing_stored(az: Az, proj: str) -> None:
     assert reply.status_code == 500
     assert reply.json() == {
         "error": "Validator Directory Flow reports errors:<br><br>a cannot find dependency zz<br>",
-        "projectId": "1",
+        "projectId": str(az.project_id(proj)),
         "version": "1",
     }
     assert az.flows(proj) == ["f0000"]
@@ -107,20 +119,22 @@ def test_report_truncated_to_4000_chars(az: Az, proj: str) -> None:
     assert error.startswith("Validator Directory Flow reports errors:<br><br>")
 
 
+@pytest.mark.sandbox_only("makes uploads fail through the test controls")
 def test_install_message_truncated_to_512(az: Az, proj: str, sandbox: SandboxLike) -> None:
-    sandbox.server.reject_uploads([proj], "x" * 600)
+    sandbox.server.controls.reject_uploads([proj], "x" * 600)
     error = az.upload(proj, chain_flows(1)).json()["error"]
     assert error == "Installation Failed.<br>" + "x" * 512 + "<br>Too many errors to display.<br>"
 
 
+@pytest.mark.sandbox_only("calls the /_sandbox/ control API")
 def test_reject_uploads_control_api_and_clear(az: Az, proj: str, sandbox: SandboxLike) -> None:
     url = sandbox.url + "/_sandbox/reject-uploads"
-    requests.post(url, json={"projects": ["UP"], "message": "shard down"}, timeout=10)
+    requests.post(url, json={"projects": [proj.upper()], "message": "shard down"}, timeout=10)
     reply = az.upload(proj, chain_flows(1))
     assert reply.status_code == 500
     assert reply.json() == {
         "error": "Installation Failed.<br>shard down",
-        "projectId": "1",
+        "projectId": str(az.project_id(proj)),
         "version": "0",
     }
     requests.post(url, json={"projects": []}, timeout=10)
@@ -137,7 +151,7 @@ def test_project_yaml_problem_is_install_failure(az: Az, proj: str) -> None:
 
 def test_zip_without_flows_is_accepted(az: Az, proj: str) -> None:
     reply = az.upload(proj, zip_bytes({"README.txt": "nothing here"}))
-    assert reply.json() == {"projectId": "1", "version": "1"}
+    assert reply.json() == {"projectId": str(az.project_id(proj)), "version": "1"}
     assert az.flows(proj) == []
 
 
@@ -195,13 +209,14 @@ def test_flow20_embedded_flows_hidden(az: Az, proj: str) -> None:
     assert az.flows(proj) == ["main"]
 
 
+@pytest.mark.sandbox_only("inspects the sandbox's spool dir")
 def test_large_upload_is_spooled_and_stored(az: Az, proj: str, sandbox: SandboxLike) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr("a.job", job())
         zf.writestr("blob.bin", os.urandom(21 * 1024 * 1024))
     data = buf.getvalue()
-    assert az.upload(proj, data).json() == {"projectId": "1", "version": "1"}
+    assert az.upload(proj, data).json() == {"projectId": str(az.project_id(proj)), "version": "1"}
     assert az.get("/manager", project=proj, download="true").content == data
     assert list((sandbox.server.data_dir / "tmp").iterdir()) == []  # spool file moved/removed
 
@@ -227,7 +242,7 @@ def test_chunked_transfer_encoding_upload(az: Az, proj: str) -> None:
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert reply.request.headers.get("Transfer-Encoding") == "chunked"
-    assert reply.json() == {"projectId": "1", "version": "1"}
+    assert reply.json() == {"projectId": str(az.project_id(proj)), "version": "1"}
     assert len(az.flows(proj)) == 4
 
 

@@ -28,10 +28,12 @@ from azkaban_seeder.azkaban.errors import (
     ProjectNotFound,
     RequestTimeout,
     ScheduleNotFound,
+    ServerUnreachable,
     SessionExpired,
     SettingsError,
     UploadRejected,
 )
+from azkaban_seeder.azkaban.health import HealthBoard, LocalHealth, SharedHealth
 from azkaban_seeder.azkaban.ownership import MARKER
 from azkaban_seeder.azkaban.retry import RetryPolicy, is_never_acted_on, is_transient
 from azkaban_seeder.azkaban.settings import ConnectionSettings
@@ -54,8 +56,10 @@ __all__ = [
     "FlowCountMismatch",
     "FlowNotFound",
     "ForeignProjectError",
+    "HealthBoard",
     "InvalidCron",
     "InvalidProjectName",
+    "LocalHealth",
     "LoginFailed",
     "PermissionDenied",
     "ProjectAlreadyExists",
@@ -66,8 +70,10 @@ __all__ = [
     "RetryStats",
     "ScheduleInfo",
     "ScheduleNotFound",
+    "ServerUnreachable",
     "SessionExpired",
     "SettingsError",
+    "SharedHealth",
     "UploadRejected",
     "UploadResult",
     "is_never_acted_on",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,17 @@ from typing import Any, TypeVar
 
 from azkaban_seeder.azkaban import errors as e
 from azkaban_seeder.azkaban import replies
+from azkaban_seeder.azkaban.health import HealthBoard, LocalHealth
 from azkaban_seeder.azkaban.multipart import MultipartBody
 from azkaban_seeder.azkaban.ownership import foreign_reason, with_marker
 from azkaban_seeder.azkaban.replies import RawReply, RequestKind
-from azkaban_seeder.azkaban.retry import Predicate, RetryPolicy, is_never_acted_on, is_transient
+from azkaban_seeder.azkaban.retry import (
+    Predicate,
+    RetryPolicy,
+    is_never_acted_on,
+    is_transient,
+    is_unanswered,
+)
 from azkaban_seeder.azkaban.settings import ConnectionSettings
 from azkaban_seeder.azkaban.stats import RetryStats
 from azkaban_seeder.azkaban.transport import Transport
@@ -73,9 +81,12 @@ class AzkabanClient:
         retry: RetryPolicy | None = None,
         *,
         fresh_after: float = 60.0,
+        health: HealthBoard | None = None,
     ) -> None:
         self.settings = settings
         self.policy = retry or RetryPolicy()
+        #: The run's outage clock; shared by all clients of a run when the runner passes one.
+        self.health: HealthBoard = health if health is not None else LocalHealth()
         self.stats = RetryStats()
         self._transport = Transport(settings, self.stats, fresh_after=fresh_after)
 
@@ -103,17 +114,33 @@ class AzkabanClient:
         """Run `attempt` under the retry policy; forget the session when the server lost it."""
 
         def once() -> T:
+            self._check_circuit(endpoint)
+            started = time.time()
             try:
-                return attempt()
+                value = attempt()
             except e.SessionExpired:
+                self.health.answered()
                 self._transport.invalidate()
                 raise
             except e.AzkabanError as exc:
+                if is_unanswered(exc):
+                    self.health.failed(started)
+                elif not isinstance(exc, e.AzkabanTransportError | e.SettingsError):
+                    self.health.answered()
                 if failures is not None:
                     failures.append(exc)
                 raise
+            self.health.answered()
+            return value
 
         return self.policy.retrying(endpoint, self.stats, predicate)(once)
+
+    def _check_circuit(self, endpoint: str) -> None:
+        """Refuse to send once the run's server has been down longer than the window."""
+        since = self.health.down_since()
+        window = self.policy.outage_seconds
+        if since is not None and window > 0 and time.time() - since > window:
+            raise e.ServerUnreachable(since, window, endpoint=endpoint)
 
     def _get(self, endpoint: str, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """GET an ajax endpoint and return its JSON (typed errors raised, retried if transient)."""

@@ -25,13 +25,16 @@
     │   ├── ExecutionRejected         executeFlow answered without a positive execid
     │   ├── ExecutionNotFound
     │   └── ExecutionNotRunning       cancelFlow on a finished execution
-    └── AzkabanProtocolError          a reply we cannot parse or did not expect
+    ├── AzkabanProtocolError          a reply we cannot parse or did not expect
+    └── ServerUnreachable             the run's outage window passed: not sent, never retried
 
 Transient (retried, see `retry.py`): transport errors, `AzkabanServerError`,
 `SessionExpired` (after a re-login). Everything else fails fast.
 """
 
 from __future__ import annotations
+
+from azkaban_seeder.azkaban.redaction import redact
 
 EXCERPT_CHARS = 300
 
@@ -57,11 +60,16 @@ class AzkabanError(Exception):
         status: int | None = None,
         body: str | bytes | None = None,
     ) -> None:
+        # The one redaction point (see redaction.py): messages and body excerpts are the only
+        # way reply text leaves the client, so secrets are removed here, before truncation.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.endpoint = endpoint
         self.status = status
-        self.body = excerpt(body)
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        self.body = excerpt(redact(body)) if body else ""
 
     def __str__(self) -> str:
         context = []
@@ -166,7 +174,7 @@ class UploadRejected(AzkabanRequestError):
         body: str | bytes | None = None,
     ) -> None:
         super().__init__(message, endpoint=endpoint, status=status, body=body)
-        self.report = list(report or [])
+        self.report = [redact(line) for line in report or []]
 
     def __str__(self) -> str:
         head = super().__str__()
@@ -207,3 +215,19 @@ class ExecutionNotRunning(AzkabanRequestError):
 
 class AzkabanProtocolError(AzkabanError):
     """The reply could not be parsed or has a shape the spec does not describe."""
+
+
+class ServerUnreachable(AzkabanError):
+    """The server has been unreachable for longer than the run's outage window (see
+    `health.py`); the request was not sent. Not transient: the run stops trying."""
+
+    def __init__(self, since: float, window: float, *, endpoint: str | None = None) -> None:
+        from azkaban_seeder.azkaban.health import describe_since
+
+        super().__init__(
+            f"server unreachable since {describe_since(since)} (down longer than the "
+            f"{window:g} s outage window)",
+            endpoint=endpoint,
+        )
+        self.since = since
+        self.window = window

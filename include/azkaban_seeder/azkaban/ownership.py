@@ -12,6 +12,7 @@ someone else (even an empty one) is never uploaded over nor deleted.
 from __future__ import annotations
 
 import html
+import re
 
 MARKER = "[managed by azkaban-seeder]"
 
@@ -24,8 +25,25 @@ def with_marker(description: str) -> str:
     return f"{text} {MARKER}" if text else f"azkaban-seeder test project {MARKER}"
 
 
+# projectpagesidebar / projectsidebar.vm: ``<p class="editable" id="project-description">``.
+_DESCRIPTION = re.compile(
+    r"""<p\b[^>]*\bid=["']project-description["'][^>]*>(.*?)</p>""", re.DOTALL | re.IGNORECASE
+)
+
+
+def description_of(project_page: str) -> str | None:
+    """The text of the page's description element (HTML entities decoded), None if absent."""
+    match = _DESCRIPTION.search(project_page)
+    return html.unescape(match.group(1)).strip() if match else None
+
+
 def foreign_reason(project_page: str) -> str | None:
-    """None if the project page shows our marker in the description, else why it is foreign."""
-    if MARKER in html.unescape(project_page):
+    """None if the description element carries our marker, else why the project is foreign.
+
+    Only that element counts: a flow or job named after the marker also shows on the page."""
+    description = description_of(project_page)
+    if description is None:
+        return "its project page shows no description element (cannot tell who made it)"
+    if MARKER in description:
         return None
     return f"its description does not carry the azkaban-seeder marker {MARKER!r}"

@@ -1,10 +1,11 @@
 """The one place that turns an HTTP reply into parsed data or a typed exception.
 
 Pure functions over `RawReply` (status, content type, body text, cookies): no HTTP here, so
-every reply shape of the spec (docs: /work/shared/azkaban-api.md) is unit-testable.
+every reply shape in docs/azkaban-reference.md is unit-testable.
 
 Azkaban answers almost every application error with HTTP 200, so the verdict comes from the
-body. The five shapes of an unknown/expired session (spec 1.4) all become `SessionExpired`:
+body. The five shapes of an unknown/expired session (azkaban-reference §1.4) all become
+`SessionExpired`:
 
 1. GET with ``ajax=``            -> ``{"error" : "session"}``
 2. GET without ``ajax``          -> the HTML login page (HTTP 200)
@@ -60,7 +61,7 @@ FAILURE_COOKIE = "azkaban.failure.message"
 
 _EXPIRED_MULTIPART = "Login error. Need username and password"
 _PASSWORD_IN_QUERY = "Login error. Must pass username and password in request body"
-# The login page is the only HTML page with a password field (spec 1.4 shapes 2 and 4).
+# The login page is the only HTML page with a password field (§1.4 shapes 2 and 4).
 _LOGIN_FORM = re.compile(r"""<input[^>]*type=["']?password""", re.IGNORECASE)
 _INVALID_SESSION = "Invalid Session"
 
@@ -180,7 +181,7 @@ def _check_text_reply(endpoint: str, kind: RequestKind, raw: RawReply) -> NoRetu
     if text.startswith("Login error"):
         raise _error(e.LoginFailed, text, endpoint, raw)
     if _looks_like_html(raw) and kind is not RequestKind.LOGIN:
-        # Spec 1.4: the login page is what an unauthenticated non-ajax request gets.
+        # §1.4: the login page is what an unauthenticated non-ajax request gets.
         raise _error(e.SessionExpired, "session expired (login page returned)", endpoint, raw)
     what = "an empty body" if not text else "a non-JSON body"
     raise _error(e.AzkabanProtocolError, f"expected JSON, got {what}", endpoint, raw)
@@ -327,7 +328,7 @@ def parse_schedule(endpoint: str, raw: RawReply) -> int:
 
 
 def parse_execute(endpoint: str, raw: RawReply) -> int:
-    """ajax=executeFlow -> execid. Success iff no ``error`` and ``execid`` > 0 (spec 4.10)."""
+    """ajax=executeFlow -> execid. Success iff no ``error`` and ``execid`` > 0 (§4.10)."""
     payload = parse_ok(endpoint, RequestKind.FORM_POST, raw, e.ExecutionRejected)
     exec_id = as_int(payload.get("execid"))
     if exec_id is None or exec_id <= 0:
@@ -393,3 +394,290 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
     return None
+
+
+# --- the read side (the read-only profiler, reference §10) ---------------------------------
+# Every reply is checked field by field: a server that answers something else than Azkaban's
+# shape gets an `AzkabanProtocolError` naming the endpoint and the field, never a KeyError.
+
+_MAX_GRAPH_DEPTH = 32  # embedded flows nest a few levels; deeper means a broken reply
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    """One project of ``fetchallprojects``: its name (to address calls) and id."""
+
+    name: str
+    id: int
+
+
+@dataclass(frozen=True)
+class GraphNodeInfo:
+    """One node of ``fetchflowgraph``: upstream ids (``in``) and, for an embedded flow node,
+    the embedded ``flowId`` and its nodes (same shape, sorted by id)."""
+
+    id: str
+    type: str
+    in_: tuple[str, ...] = ()
+    flow_id: str | None = None
+    nodes: tuple[GraphNodeInfo, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ScheduledFlow:
+    """One item of ``fetchSchedules``: project and flow as spelled when scheduled, the cron."""
+
+    project: str
+    flow: str
+    cron: str | None
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    """One row of ``fetchFlowExecutions``; times are epoch ms, -1 when unset."""
+
+    exec_id: int
+    status: str
+    submit_ms: int
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class ExecutionsPage:
+    """One page of ``fetchFlowExecutions`` (newest first): ``total`` rows exist in all."""
+
+    total: int
+    start: int
+    rows: tuple[ExecutionRow, ...]
+
+
+@dataclass(frozen=True)
+class JobRunInfo:
+    """One job of ``fetchexecflow`` (embedded flows flattened; ``nested_id`` is the path)."""
+
+    nested_id: str
+    type: str
+    status: str
+    start_ms: int
+    end_ms: int
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class ExecFlowInfo:
+    """``fetchexecflow``: the execution's status and times and its jobs."""
+
+    exec_id: int
+    status: str
+    submit_ms: int
+    start_ms: int
+    end_ms: int
+    jobs: tuple[JobRunInfo, ...]
+
+
+def _shape_error(endpoint: str, raw: RawReply, problem: str) -> e.AzkabanProtocolError:
+    return e.AzkabanProtocolError(
+        f"unexpected {endpoint} reply: {problem}",
+        endpoint=endpoint,
+        status=raw.status,
+        body=raw.body,
+    )
+
+
+class _Reader:
+    """Typed field access on one reply; a wrong shape raises `AzkabanProtocolError`."""
+
+    def __init__(self, endpoint: str, raw: RawReply) -> None:
+        self.endpoint = endpoint
+        self.raw = raw
+
+    def fail(self, problem: str) -> NoReturn:
+        raise _shape_error(self.endpoint, self.raw, problem)
+
+    def obj(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(f"{where} is not an object")
+        return value
+
+    def items(self, payload: Mapping[str, Any], key: str, where: str) -> list[Any]:
+        """A list field; absent counts as empty (Azkaban leaves empty lists out)."""
+        value = payload.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(f"{where}{key} is not a list")
+        return value
+
+    def text(self, payload: Mapping[str, Any], key: str, where: str) -> str:
+        value = payload.get(key)
+        if not isinstance(value, str) or not value:
+            self.fail(f"{where}{key} is missing or not a non-empty string")
+        return value
+
+    def integer(self, payload: Mapping[str, Any], key: str, where: str) -> int:
+        value = as_int(payload.get(key))
+        if value is None:
+            self.fail(f"{where}{key} is missing or not an integer")
+        return value
+
+    def optional_text(self, payload: Mapping[str, Any], key: str, where: str) -> str | None:
+        value = payload.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        self.fail(f"{where}{key} is not a string")
+
+
+def parse_project_list(endpoint: str, raw: RawReply) -> list[ProjectRef]:
+    """GET /index ajax=fetchallprojects -> ``{"projects": [{"projectId", "projectName"}]}``."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw)
+    r = _Reader(endpoint, raw)
+    if "projects" not in payload:
+        r.fail("no projects list")
+    out = []
+    for i, item in enumerate(r.items(payload, "projects", "")):
+        where = f"projects[{i}]."
+        p = r.obj(item, where[:-1])
+        out.append(ProjectRef(r.text(p, "projectName", where), r.integer(p, "projectId", where)))
+    return out
+
+
+def parse_flow_list(endpoint: str, raw: RawReply) -> list[str]:
+    """GET /manager ajax=fetchprojectflows -> the top-level flow ids, sorted."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw)
+    r = _Reader(endpoint, raw)
+    flows = [
+        r.text(r.obj(item, f"flows[{i}]"), "flowId", f"flows[{i}].")
+        for i, item in enumerate(r.items(payload, "flows", ""))
+    ]
+    return sorted(flows)
+
+
+def _graph_nodes(
+    r: _Reader, payload: Mapping[str, Any], where: str, depth: int
+) -> tuple[GraphNodeInfo, ...]:
+    if depth > _MAX_GRAPH_DEPTH:
+        r.fail(f"{where}nodes nest deeper than {_MAX_GRAPH_DEPTH} embedded flows")
+    raw_error = payload.get("error")
+    if raw_error:
+        r.fail(f"{where.rstrip('.') or 'graph'} carries an error: {raw_error}")
+    nodes = []
+    for i, item in enumerate(r.items(payload, "nodes", where)):
+        at = f"{where}nodes[{i}]."
+        node = r.obj(item, at[:-1])
+        upstream = r.items(node, "in", at)
+        if not all(isinstance(u, str) for u in upstream):
+            r.fail(f"{at}in holds a non-string id")
+        flow_id = r.optional_text(node, "flowId", at)
+        nested = _graph_nodes(r, node, at, depth + 1) if flow_id is not None else None
+        nodes.append(
+            GraphNodeInfo(
+                r.text(node, "id", at), r.text(node, "type", at), tuple(upstream), flow_id, nested
+            )
+        )
+    return tuple(sorted(nodes, key=lambda n: n.id))
+
+
+def parse_flow_graph(endpoint: str, raw: RawReply) -> tuple[GraphNodeInfo, ...]:
+    """GET /manager ajax=fetchflowgraph -> nodes sorted by id, embedded flows nested."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw, e.FlowNotFound)
+    r = _Reader(endpoint, raw)
+    if "nodes" not in payload:
+        r.fail("no nodes list")
+    return _graph_nodes(r, payload, "", 0)
+
+
+def parse_schedule_list(endpoint: str, raw: RawReply) -> list[ScheduledFlow]:
+    """GET /schedule ajax=fetchSchedules -> ``{}`` or ``{"items": [{"projectname",
+    "flowname", "cron", ...}]}``."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw)
+    r = _Reader(endpoint, raw)
+    out = []
+    for i, item in enumerate(r.items(payload, "items", "")):
+        where = f"items[{i}]."
+        s = r.obj(item, where[:-1])
+        out.append(
+            ScheduledFlow(
+                r.text(s, "projectname", where),
+                r.text(s, "flowname", where),
+                r.optional_text(s, "cron", where),
+            )
+        )
+    return out
+
+
+def parse_single_schedule(endpoint: str, raw: RawReply) -> str | None:
+    """GET /schedule ajax=fetchSchedule -> the ``cronExpression`` of ``schedule``, or None
+    for ``{}`` (no schedule)."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw)
+    r = _Reader(endpoint, raw)
+    if not payload.get("schedule"):
+        return None
+    return r.optional_text(r.obj(payload["schedule"], "schedule"), "cronExpression", "schedule.")
+
+
+def _execution_row(r: _Reader, item: Any, where: str) -> ExecutionRow:
+    row = r.obj(item, where[:-1])
+    return ExecutionRow(
+        r.integer(row, "execId", where),
+        r.text(row, "status", where),
+        r.integer(row, "submitTime", where),
+        r.integer(row, "startTime", where),
+        r.integer(row, "endTime", where),
+    )
+
+
+def parse_flow_executions(endpoint: str, raw: RawReply) -> ExecutionsPage:
+    """GET /manager ajax=fetchFlowExecutions -> ``{"total", "from", "length", "executions":
+    [{"execId", "status", "submitTime", "startTime", "endTime", ...}]}`` (newest first)."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw, e.FlowNotFound)
+    r = _Reader(endpoint, raw)
+    if "executions" not in payload:
+        r.fail("no executions list")
+    rows = tuple(
+        _execution_row(r, item, f"executions[{i}].")
+        for i, item in enumerate(r.items(payload, "executions", ""))
+    )
+    total = r.integer(payload, "total", "")
+    if total < len(rows):
+        r.fail(f"total {total} is smaller than the {len(rows)} rows sent")
+    return ExecutionsPage(total, r.integer(payload, "from", ""), rows)
+
+
+def _exec_jobs(r: _Reader, payload: Mapping[str, Any], where: str, depth: int) -> list[JobRunInfo]:
+    if depth > _MAX_GRAPH_DEPTH:
+        r.fail(f"{where}nodes nest deeper than {_MAX_GRAPH_DEPTH} embedded flows")
+    jobs: list[JobRunInfo] = []
+    for i, item in enumerate(r.items(payload, "nodes", where)):
+        at = f"{where}nodes[{i}]."
+        node = r.obj(item, at[:-1])
+        if "nodes" in node:  # an embedded flow: its jobs count, the container does not
+            jobs += _exec_jobs(r, node, at, depth + 1)
+            continue
+        node_id = r.text(node, "id", at)
+        jobs.append(
+            JobRunInfo(
+                r.optional_text(node, "nestedId", at) or node_id,
+                r.text(node, "type", at),
+                r.text(node, "status", at),
+                r.integer(node, "startTime", at),
+                r.integer(node, "endTime", at),
+                as_int(node.get("attempt")) or 0,
+            )
+        )
+    return jobs
+
+
+def parse_exec_flow(endpoint: str, raw: RawReply) -> ExecFlowInfo:
+    """GET /executor ajax=fetchexecflow -> the execution's status, times and jobs (embedded
+    flows flattened). ``{"error": "Cannot find execution 'N'"}`` -> `ExecutionNotFound`."""
+    payload = parse_ok(endpoint, RequestKind.AJAX_GET, raw, e.ExecutionNotFound)
+    r = _Reader(endpoint, raw)
+    return ExecFlowInfo(
+        r.integer(payload, "execid", ""),
+        r.text(payload, "status", ""),
+        r.integer(payload, "submitTime", ""),
+        r.integer(payload, "startTime", ""),
+        r.integer(payload, "endTime", ""),
+        tuple(_exec_jobs(r, payload, "", 0)),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,8 +50,15 @@ class ConnectionSettings:
             raise SettingsError("Azkaban password is empty (field 'password' / AZKABAN_PASSWORD)")
         for name in ("timeout", "connect_timeout"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or value <= 0:
-                raise SettingsError(f"{name} must be a positive number of seconds, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise SettingsError(
+                    f"{name} must be a positive, finite number of seconds, got {value!r}"
+                )
         if isinstance(self.verify, str) and not self.verify:
             raise SettingsError("verify must be True, False or a CA bundle path, got ''")
 
@@ -106,6 +114,13 @@ def _convert(variable: str, field: str, raw: str) -> Any:
 def _normalise_url(url: str, source: str) -> str:
     """Validate a base URL (scheme http/https, host present) and strip a trailing slash."""
     parts = urlsplit(url.strip()) if isinstance(url, str) else None
+    if parts is not None and (parts.username is not None or parts.password is not None):
+        # Never echo the URL: it holds a secret.
+        raise SettingsError(
+            f"{source} carries credentials (user:password@host); remove them from the URL and "
+            "pass the user as AZKABAN_USER / --user / the Connection login, the password as "
+            "AZKABAN_PASSWORD / --password-stdin / the Connection password"
+        )
     if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SettingsError(
             f"{source}={url!r} is not a usable Azkaban URL; expected e.g. http://host:8081"

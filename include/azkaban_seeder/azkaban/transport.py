@@ -28,7 +28,7 @@ from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 from azkaban_seeder import __version__
 from azkaban_seeder.azkaban import errors as e
-from azkaban_seeder.azkaban import replies
+from azkaban_seeder.azkaban import redaction, replies
 from azkaban_seeder.azkaban.multipart import MultipartBody
 from azkaban_seeder.azkaban.replies import RawReply, RequestKind
 from azkaban_seeder.azkaban.settings import ConnectionSettings
@@ -54,6 +54,7 @@ class Transport:
         self._http.headers["User-Agent"] = f"azkaban-seeder/{__version__}"
         self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._session_id: str | None = None
+        redaction.register(settings.password)
         self._logins = 0
         self._last_used = 0.0
         self._lock = threading.Lock()
@@ -94,6 +95,7 @@ class Transport:
             headers=dict(AJAX_HEADER),
         )
         session_id = replies.parse_login("login", reply)
+        redaction.register(session_id)
         with self._lock:
             relogin = self._logins > 0
             self._logins += 1

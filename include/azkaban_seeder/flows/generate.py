@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from azkaban_seeder.flows.model import Flow, Job
 from azkaban_seeder.flows.naming import flow_id_for
+from azkaban_seeder.flows.profiled import profiled_flow
 from azkaban_seeder.flows.schedule import flow_cron
 from azkaban_seeder.flows.shapes import Graph, build_graph
 from azkaban_seeder.plan import ProjectPlan, project_name
-from azkaban_seeder.spec import EnvSpec, ShapeChoice
+from azkaban_seeder.spec import PROFILE_SHAPE, EnvSpec, ShapeChoice
 
 JOB_TYPE = "command"
 
@@ -47,6 +48,8 @@ def generate_flow(spec: EnvSpec, index: int) -> Flow:
         raise ValueError(f"flow index {index} outside 0..{spec.flow_count - 1}")
     flow_id = flow_id_for(index)
     project = project_name(spec.prefix, index // spec.flows_per_project)
+    if spec.shape_choices[0].kind == PROFILE_SHAPE:
+        return profiled_flow(spec, index, flow_id, project, flow_rng(spec.seed, index))
     graph = _graph(spec, flow_id, index)
     jobs = tuple(
         Job(

@@ -2,7 +2,7 @@
 
 Airflow maps shards to tasks and calls `run_shard` per task instead. Re-running `apply` after
 a crash converges to the plan: `ensure_project` accepts our own existing projects, and each
-upload replaces the project's whole flow set (Azkaban spec 6.2).
+upload replaces the project's whole flow set (docs/azkaban-reference.md §6.2).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from azkaban_seeder.azkaban import ConnectionSettings
+from azkaban_seeder.azkaban import ConnectionSettings, HealthBoard
 from azkaban_seeder.plan import Shard, plan_shards
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
 from azkaban_seeder.runner.shard import ProgressCallback, ShardRunner
+from azkaban_seeder.runner.worker import WorkerSetup
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,13 @@ def apply(
     *,
     shards: list[Shard] | None = None,
     on_progress: ProgressCallback | None = None,
+    worker_setup: WorkerSetup | None = None,
+    health: HealthBoard | None = None,
 ) -> ApplyResult:
     """Upload every planned project (or only ``shards``), shard after shard.
 
     A failed shard does not stop the next one: every failure ends up in the result, and a
-    re-run converges.
+    re-run converges. ``worker_setup``: see `ShardRunner`.
     """
     started = time.monotonic()
     todo = plan_shards(spec) if shards is None else list(shards)
@@ -68,7 +71,9 @@ def apply(
     largest = max((len(s.projects) for s in todo), default=1)
     processes = max(1, min(options.processes, largest))
     # One worker setup for all shards: spawned workers and their logins are reused.
-    with ShardRunner(spec, settings, options, processes=processes) as runner:
+    with ShardRunner(
+        spec, settings, options, processes=processes, worker_setup=worker_setup, health=health
+    ) as runner:
         for shard in todo:
             outcome.shards.append(runner.run(shard, on_progress))
     outcome.seconds = round(time.monotonic() - started, 3)

@@ -1,7 +1,7 @@
 """Process-pool plumbing that is safe inside an Airflow 3 task.
 
 * ``spawn`` start method: ``fork`` inside a threaded Airflow task process can copy a held lock
-  and hang (measured: /work/shared/airflow3-notes.md).
+  and hang (measured with Airflow 3.3.2, see docs/runner.md "Why spawn").
 * `hidden_main`: a spawned child re-imports the parent's ``__main__`` from its ``__file__`` /
   ``__spec__``. Under an Airflow worker that is the ``airflow`` console script, which imports
   Airflow and dies on the supervisor's deliberately invalid DB URL. Hiding both attributes

@@ -24,12 +24,20 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from azkaban_seeder.azkaban import ConnectionSettings
+from azkaban_seeder.azkaban import ConnectionSettings, HealthBoard, SharedHealth
+from azkaban_seeder.azkaban.health import describe_since
 from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
 from azkaban_seeder.runner import pool
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
-from azkaban_seeder.runner.worker import WorkerContext, init_worker, make_context, run_project
+from azkaban_seeder.runner.worker import (
+    WorkerContext,
+    WorkerSetup,
+    init_worker,
+    make_context,
+    run_project,
+)
+from azkaban_seeder.runner.worker_logs import LogForwarder, make_queue
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -65,21 +73,45 @@ def project_timeout(
     return calls * per_call + schedule_budget + SECONDS_PER_FLOW * flows + 5.0
 
 
+class ServerGone(Exception):
+    """The run's server has been unreachable for longer than the outage window."""
+
+
+def server_unreachable(health: HealthBoard, window: float) -> str | None:
+    """Why the run must stop trying the server, or None while it is (or may be) up."""
+    since = health.down_since()
+    if since is None or window <= 0 or time.time() - since <= window:
+        return None
+    return f"server unreachable since {describe_since(since)} (outage window {window:g} s)"
+
+
+def not_attempted(shard: Shard, reason: str) -> dict[str, ProjectResult]:
+    """Results for a shard the run did not try: the server was already gone."""
+    return {
+        p.name: ProjectResult(project=p.name, error=f"not attempted: {reason}")
+        for p in shard.projects
+    }
+
+
 def run_shard(
     spec: EnvSpec,
     shard: Shard,
     settings: ConnectionSettings,
     options: RunOptions,
     on_progress: ProgressCallback | None = None,
+    *,
+    worker_setup: WorkerSetup | None = None,
 ) -> ShardResult:
     """Build and upload the projects of ``shard``; never raises for a project's failure.
 
     ``options.processes`` == 1 runs in this process; more starts a spawn pool of
     ``min(processes, projects)`` workers, each with its own logged-in client, and stops it
-    before returning.
+    before returning. ``worker_setup``: see `ShardRunner`.
     """
     processes = max(1, min(int(options.processes), len(shard.projects)))
-    with ShardRunner(spec, settings, options, processes=processes) as runner:
+    with ShardRunner(
+        spec, settings, options, processes=processes, worker_setup=worker_setup
+    ) as runner:
         return runner.run(shard, on_progress)
 
 
@@ -89,6 +121,10 @@ class ShardRunner:
     ``processes == 1``: one in-process client. Otherwise a spawn pool that lives until
     `close` (or the ``with`` block ends); a shard that breaks the pool (dead worker, deadline)
     discards it and the next shard starts a fresh one.
+
+    ``worker_setup``: a picklable callable every process that builds projects runs once after
+    its own setup (each pool worker, or this process when ``processes == 1``); the runner's
+    tests inject crashing and hanging workers with it.
     """
 
     def __init__(
@@ -98,13 +134,20 @@ class ShardRunner:
         options: RunOptions,
         *,
         processes: int | None = None,
+        worker_setup: WorkerSetup | None = None,
+        health: HealthBoard | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
         self.options = options
         self.processes = max(1, int(processes if processes is not None else options.processes))
+        self.worker_setup = worker_setup
+        # One outage clock for this process, every worker and the caller (see health.py).
+        self.health: HealthBoard = health if health is not None else SharedHealth.create()
         self._context: WorkerContext | None = None
         self._executor: ProcessPoolExecutor | None = None
+        # Workers' log records, re-emitted here (started with the first pool; see worker_logs).
+        self._logs: LogForwarder | None = None
         # Checked zips shared by the workers (prefetching); removed in `close`.
         self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-")
 
@@ -119,6 +162,9 @@ class ShardRunner:
         if self._executor is not None:
             pool.close_executor(self._executor)
             self._executor = None
+        if self._logs is not None:  # after the workers: their last records are forwarded
+            self._logs.stop()
+            self._logs = None
         if self._context is not None:
             self._context.client.close()
             self._context = None
@@ -139,15 +185,11 @@ class ShardRunner:
             if on_progress is not None:
                 on_progress(result)
 
-        logger.info(
-            "%s (%s): %d projects, %d flows, %d process(es)",
-            label,
-            shard.label,
-            counter.total_projects,
-            counter.total_flows,
-            self.processes,
-        )
-        if self.processes == 1:
+        logger.info("%s", self.header(shard))
+        unreachable = server_unreachable(self.health, self.options.outage_seconds)
+        if unreachable:
+            results, error = not_attempted(shard, unreachable), unreachable
+        elif self.processes == 1:
             results, error = self._run_in_process(shard, record), None
         else:
             results, error = self._run_on_pool(shard, record)
@@ -168,13 +210,40 @@ class ShardRunner:
         )
         return outcome
 
+    def header(self, shard: Shard) -> str:
+        """The shard's first log line: what it holds, processes requested and used, and why.
+
+        e.g. ``shard stress_00000..stress_00009: 10 projects, 1000 flows, 4 processes
+        requested, 4 used`` or ``..., 4 processes requested, 2 used: only 2 projects``."""
+        projects, flows = len(shard.projects), sum(p.flow_count for p in shard.projects)
+        requested = int(self.options.processes)
+        used = min(self.processes, max(1, projects))
+        line = (
+            f"shard {shard.label}: {projects} project{'s' if projects != 1 else ''}, "
+            f"{flows} flows, {requested} process{'es' if requested != 1 else ''} requested, "
+            f"{used} used"
+        )
+        if used >= requested:
+            return line + (" (in this process)" if used == 1 else "")
+        if projects < requested:
+            return line + f": only {projects} project{'s' if projects != 1 else ''}"
+        return line + f": the runner was started with {self.processes}"
+
     def _run_in_process(self, shard: Shard, record: ProgressCallback) -> dict[str, ProjectResult]:
         if self._context is None:
-            self._context = make_context(self.spec, self.settings, self.options, self.zip_dir)
+            self._context = make_context(
+                self.spec, self.settings, self.options, self.zip_dir, self.health
+            )
+            if self.worker_setup is not None:
+                self.worker_setup()
         results: dict[str, ProjectResult] = {}
         following = [*shard.projects[1:], None]
         for project, prefetch in zip(shard.projects, following, strict=True):
-            result = self._context.build(project, prefetch)
+            unreachable = server_unreachable(self.health, self.options.outage_seconds)
+            if unreachable:
+                result = ProjectResult(project=project.name, error=f"not attempted: {unreachable}")
+            else:
+                result = self._context.build(project, prefetch)
             results[project.name] = result
             record(result)
         return results
@@ -183,6 +252,8 @@ class ShardRunner:
         self, shard: Shard, record: ProgressCallback
     ) -> tuple[dict[str, ProjectResult], str | None]:
         fresh = self._executor is None
+        if self._logs is None:
+            self._logs = LogForwarder(make_queue()).start()
         if self._executor is None:
             self._executor = pool.make_executor(
                 self.processes,
@@ -194,6 +265,9 @@ class ShardRunner:
                     self.zip_dir,
                     os.getpid(),
                     logging.getLogger("azkaban_seeder").getEffectiveLevel(),
+                    self.worker_setup,
+                    self._logs.queue,
+                    self.health,
                 ),
             )
         executor = self._executor
@@ -224,6 +298,7 @@ class _PoolRun:
         self.processes = runner.processes
         self.shard = shard
         self.record = record
+        self.health = runner.health
         self.pending: deque[ProjectPlan] = deque(shard.projects)
         self.in_flight: dict[Future[ProjectResult], tuple[ProjectPlan, float]] = {}
         self.results: dict[str, ProjectResult] = {}
@@ -234,6 +309,8 @@ class _PoolRun:
         """Results by project name, and a shard-level error (None if the pool stayed sound)."""
         try:
             self._loop(executor)
+        except ServerGone as gone:
+            return self.results, self._abort(str(gone), pending_prefix="not attempted")
         except BrokenProcessPool:
             return self.results, self._abort("a worker process died")
         except TimeoutError as exc:
@@ -252,6 +329,19 @@ class _PoolRun:
                 self.results[project.name] = result
                 self.record(result)
             self._check_deadlines()
+            self._check_server()
+
+    def _check_server(self) -> None:
+        """Stop dispatching once the run's server has been unreachable (or silent while we
+        wait on it) for longer than the outage window; in-flight requests are abandoned."""
+        window = self.options.outage_seconds
+        reason = server_unreachable(self.health, window)
+        silent = time.time() - self.health.last_answer()
+        if reason is None and self.in_flight and silent > window:
+            since = describe_since(self.health.last_answer())
+            reason = f"server unreachable: no reply since {since} (outage window {window:g} s)"
+        if reason is not None:
+            raise ServerGone(reason)
 
     def _fill(self, executor: ProcessPoolExecutor) -> None:
         allowance = STARTUP_ALLOWANCE if self.first_wave else 0.0
@@ -285,8 +375,9 @@ class _PoolRun:
         if late:
             raise TimeoutError(f"project(s) {', '.join(late)} exceeded the per-project timeout")
 
-    def _abort(self, reason: str) -> str:
-        """Fail the shard: in-flight projects get ``reason``, unstarted ones 'not started'."""
+    def _abort(self, reason: str, *, pending_prefix: str = "not started") -> str:
+        """Fail the shard: in-flight projects get ``reason``, unstarted ones 'not started'
+        (or ``pending_prefix``)."""
         for future, (project, _deadline) in list(self.in_flight.items()):
             # Projects that finished before the failure keep their real result.
             if future.done() and not future.cancelled() and future.exception() is None:
@@ -299,7 +390,7 @@ class _PoolRun:
             self.results[project.name] = ProjectResult(project=project.name, error=message)
         for project in self.pending:
             self.results[project.name] = ProjectResult(
-                project=project.name, error=f"not started: {message}"
+                project=project.name, error=f"{pending_prefix}: {message}"
             )
         self.in_flight.clear()
         self.pending.clear()

@@ -11,35 +11,40 @@ same loader the sandbox uses (flow ids must equal the planned set), create the p
 needed (`POST /manager action=create`), upload it (multipart `POST /manager ajax=upload`) and,
 when the spec asks for schedules, upsert one cron schedule per flow
 (`/schedule ajax=scheduleCronFlow`).
+
+`init_worker` takes an optional ``setup`` callable that each worker process runs last (the
+runner's tests use it to make a worker crash or hang). It crosses the spawn boundary by
+pickling, so it must be a module-level function (or a ``functools.partial`` of one) in a
+module the children can import.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, RetryPolicy
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_cron, flow_id_for
 from azkaban_seeder.loaders import InstallError, load_project_zip
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.runner.errors import PreUploadCheckError
 from azkaban_seeder.runner.lifeline import die_with_parent
 from azkaban_seeder.runner.results import ProjectResult
+from azkaban_seeder.runner.worker_logs import attach as attach_logging
+from azkaban_seeder.runner.worker_logs import current_project
 from azkaban_seeder.runner.zipcache import ZipCache
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
-WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
 
-# Test-only hooks, read from the environment (inherited by spawned children): the worker
-# handling the named project exits abruptly / hangs, to exercise the pool's failure handling.
-CRASH_ENV = "AZKABAN_SEEDER_TEST_CRASH_ON"
-HANG_ENV = "AZKABAN_SEEDER_TEST_HANG_ON"
+#: Run once in each worker process after its context is built (see `init_worker`).
+WorkerSetup = Callable[[], None]
 
 
 def _retry_counts(client: AzkabanClient) -> Counter[str]:
@@ -72,12 +77,15 @@ class WorkerContext:
         retries_before = _retry_counts(self.client)
         attempts_before = _attempts(self.client)
         result = ProjectResult(project=project.name)
+        # Names the project in every record this thread logs meanwhile (see worker_logs).
+        token = current_project.set(project.name)
         try:
-            _test_hooks(project.name)
             self._build_into(project, prefetch, result)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
+        finally:
+            current_project.reset(token)
         result.retries = dict(_retry_counts(self.client) - retries_before)
         result.attempts = _attempts(self.client) - attempts_before
         result.seconds = round(time.monotonic() - started, 3)
@@ -113,10 +121,20 @@ class WorkerContext:
         return count
 
 
-def make_client(settings: ConnectionSettings, options: RunOptions) -> AzkabanClient:
-    """A client whose retry bounds come from the run options."""
-    policy = RetryPolicy(attempts=options.retry_attempts, max_seconds=options.retry_max_seconds)
-    return AzkabanClient(settings, retry=policy)
+def retry_policy(options: RunOptions) -> RetryPolicy:
+    """The run options' retry bounds (attempts, total time, outage window)."""
+    return RetryPolicy(
+        attempts=options.retry_attempts,
+        max_seconds=options.retry_max_seconds,
+        outage_seconds=options.outage_seconds,
+    )
+
+
+def make_client(
+    settings: ConnectionSettings, options: RunOptions, health: HealthBoard | None = None
+) -> AzkabanClient:
+    """A client whose retry bounds come from the run options, on the run's health board."""
+    return AzkabanClient(settings, retry=retry_policy(options), health=health)
 
 
 def check_zip(zip_path: Path, project: ProjectPlan) -> None:
@@ -143,13 +161,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _test_hooks(project_name: str) -> None:
-    if os.environ.get(CRASH_ENV) == project_name:
-        os._exit(9)
-    if os.environ.get(HANG_ENV) == project_name:
-        time.sleep(3600)
-
-
 # --- process-pool entry points (module level so spawned children can import them) ---
 
 # This process's context, set by `init_worker` (a dict, so no `global` statement is needed).
@@ -157,13 +168,17 @@ _STATE: dict[str, WorkerContext] = {}
 
 
 def make_context(
-    spec: EnvSpec, settings: ConnectionSettings, options: RunOptions, zip_dir: str
+    spec: EnvSpec,
+    settings: ConnectionSettings,
+    options: RunOptions,
+    zip_dir: str,
+    health: HealthBoard | None = None,
 ) -> WorkerContext:
     """A context with a fresh client (one login, reused) and the shared zip directory."""
     return WorkerContext(
         spec=spec,
         options=options,
-        client=make_client(settings, options),
+        client=make_client(settings, options, health),
         zips=ZipCache(zip_dir, spec),
     )
 
@@ -175,16 +190,21 @@ def init_worker(
     zip_dir: str,
     parent_pid: int,
     log_level: int = logging.WARNING,
+    setup: WorkerSetup | None = None,
+    log_queue: Any = None,
+    health: HealthBoard | None = None,
 ) -> None:
-    """Pool initializer: guard against orphaning, then build this process's context."""
+    """Pool initializer: guard against orphaning, send this process's log records to the
+    parent (``log_queue``, see `worker_logs`; at the parent's ``log_level``), build this
+    process's context, then run ``setup`` (if any)."""
     die_with_parent(parent_pid)
-    # A spawned child starts with bare logging; give retry warnings and progress the
-    # parent's level and a readable format (they reach the parent's stderr, i.e. the task log).
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=log_level, format=WORKER_LOG_FORMAT)
+    if log_queue is not None:
+        attach_logging(log_queue, log_level)
     # Ctrl-C reaches the whole process group; the parent decides and terminates us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE["context"] = make_context(spec, settings, options, zip_dir)
+    _STATE["context"] = make_context(spec, settings, options, zip_dir, health)
+    if setup is not None:
+        setup()
 
 
 def run_project(project: ProjectPlan, prefetch: ProjectPlan | None = None) -> ProjectResult:
