@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--flows-per-project", type=int, default=None)
     p.add_argument("--projects-per-shard", type=int, default=None)
     p.add_argument("--processes", type=int, default=None, help="Pool size per shard task")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="profile JSON file to build from (shape profile; e.g. one azkaban_env_profile "
+        'wrote); short for --conf \'{"shape": "profile", "profile": "<absolute path>"}\'',
+    )
     p.add_argument("--conf", default="{}", help="extra DAG params as JSON")
     p.add_argument("--var-dir", type=Path, default=Path("var"), help="state, logs, reports")
     p.add_argument("--sandbox-port", type=int, default=8081, help="0 or busy: a free port")
@@ -61,6 +68,9 @@ def run_conf(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("flows_per_project", "projects_per_shard", "processes"):
         if getattr(args, name) is not None:
             conf[name] = getattr(args, name)
+    if args.profile is not None:
+        # Absolute: the task processes run in the Airflow home, not in this directory.
+        conf.update(shape="profile", profile=str(args.profile.resolve()))
     conf.update(json.loads(args.conf))
     return conf
 

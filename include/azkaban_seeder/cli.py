@@ -9,11 +9,11 @@ is missing, 2 bad input (nothing was written to Azkaban).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,18 +27,18 @@ from azkaban_seeder.azkaban import (
     SharedHealth,
 )
 from azkaban_seeder.converge import preflight, stale_projects
-from azkaban_seeder.crawl import CrawlOptions, CrawlOutcome, crawl_outcome
-from azkaban_seeder.plan import plan_projects, plan_shards
-from azkaban_seeder.profile import (
-    Profile,
-    ProfileError,
-    ProfileOptions,
-    build_profile,
-    compare,
-    dump_profile,
-    load_profile,
+from azkaban_seeder.crawl import (
+    CRAWL_FIELDS,
+    PROFILE_SAMPLED,
+    CrawlIncomplete,
+    CrawlOptions,
+    LikenessFiles,
+    compare_options,
+    write_likeness,
+    write_profile,
 )
-from azkaban_seeder.profile.chart import write_chart
+from azkaban_seeder.plan import plan_projects, plan_shards
+from azkaban_seeder.profile import Profile, ProfileError, ProfileOptions, load_profile
 from azkaban_seeder.progress import ProgressCounter, ProgressDisplay
 from azkaban_seeder.report import build_report, format_summary, verify_lines
 from azkaban_seeder.runner import ProjectResult, apply
@@ -61,12 +61,19 @@ class UsageError(Exception):
 def _add_field_flag(group: argparse._ArgumentGroup, field: Field) -> None:
     # Strings: coercion and validation (and the message naming the field) happen in the
     # field itself, so the CLI, the spec file and Airflow's form refuse the same values.
+    help_text = field.help_line().replace("%", "%%")  # argparse expands %
+    if field.kind == "boolean":
+        group.add_argument(
+            field.flag,
+            dest=field.name,
+            action="store_const",
+            const=True,
+            default=None,
+            help=help_text,
+        )
+        return
     group.add_argument(
-        field.flag,
-        dest=field.name,
-        metavar=field.name.upper(),
-        default=None,
-        help=field.help_line().replace("%", "%%"),  # argparse expands %
+        field.flag, dest=field.name, metavar=field.name.upper(), default=None, help=help_text
     )
 
 
@@ -167,30 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_crawl_flags(parser: argparse.ArgumentParser, from_profile: bool = False) -> None:
-    """The read-only crawl's sampling and gentleness flags (`CrawlOptions`)."""
-    d = CrawlOptions()
+    """The read-only crawl's sampling and gentleness flags (`CRAWL_FIELDS`); a compare
+    samples like its profile unless told otherwise."""
     group = parser.add_argument_group("read-only crawl (sampling and gentleness)")
-    sampled = "the profile's" if from_profile else "%(default)s"
-    group.add_argument(
-        "--history-days",
-        type=int,
-        default=None if from_profile else d.history_days,
-        help=f"execution history window in days (default: {sampled})",
-    )
-    group.add_argument(
-        "--max-executions",
-        type=int,
-        default=None if from_profile else d.max_executions,
-        help=f"newest executions read per flow (default: {sampled})",
-    )
-    for flag, kind, default, text in (
-        ("--max-history-flows", int, d.max_history_flows, "flows whose history is read"),
-        ("--max-in-flight", int, d.max_in_flight, "requests in flight at once"),
-        ("--rate", float, d.rate, "requests per second at most"),
-        ("--budget-seconds", float, d.budget_seconds, "time budget of the whole crawl"),
-        ("--seed", int, d.seed, "seed of the history sample"),
-    ):
-        group.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
+    for field in CRAWL_FIELDS.values():
+        sampled = from_profile and field.name in PROFILE_SAMPLED
+        _add_field_flag(
+            group, dataclasses.replace(field, default="the profile's") if sampled else field
+        )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -397,22 +388,13 @@ def cmd_teardown(args: argparse.Namespace) -> int:
 
 def crawl_options(args: argparse.Namespace, source: Profile | None = None) -> CrawlOptions:
     """The crawl flags as `CrawlOptions` (a compare defaults to the profile's sampling)."""
-    days, executions = args.history_days, args.max_executions
-    if source is not None:
-        days = source.options.history_days if days is None else days
-        executions = source.options.max_executions_per_flow if executions is None else executions
+    values = {name: getattr(args, name) for name in CRAWL_FIELDS}
     try:
-        return CrawlOptions(
-            history_days=days,
-            max_executions=executions,
-            max_history_flows=args.max_history_flows,
-            max_in_flight=args.max_in_flight,
-            rate=args.rate,
-            budget_seconds=args.budget_seconds,
-            seed=args.seed,
-        )
-    except ValueError as exc:
-        raise UsageError(f"--{str(exc).split()[0].replace('_', '-')}: {exc}") from None
+        if source is not None:
+            return compare_options(source, values)
+        return CrawlOptions.from_mapping(values)
+    except SpecError as exc:
+        raise _spec_error(exc, {}) from None
 
 
 def _writable_dir(path: Path, flag: str) -> None:
@@ -420,16 +402,9 @@ def _writable_dir(path: Path, flag: str) -> None:
         raise UsageError(f"{flag}: {path} is not a writable directory")
 
 
-def _crawl_checked(settings: ConnectionSettings, options: CrawlOptions) -> CrawlOutcome | None:
-    """Crawl; None (with the reason on stderr) if anything planned is missing."""
-    outcome = crawl_outcome(settings, options)
-    if not outcome.complete:
-        print(
-            f"crawl incomplete: {outcome.missing}; nothing written; fix: {outcome.fix}",
-            file=sys.stderr,
-        )
-        return None
-    return outcome
+def _incomplete(exc: CrawlIncomplete) -> int:
+    print(f"crawl incomplete: {exc.missing}; nothing written; fix: {exc.fix}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -440,36 +415,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {args.out} is a directory; name the profile file")
     _writable_dir(args.out.parent.resolve(), "--out")
     settings = load_settings(args)
-    outcome = _crawl_checked(settings, options)
-    if outcome is None:
-        return EXIT_FAILED
-    profile = build_profile(outcome.check(), ProfileOptions(k=args.k_threshold))
-    dump_profile(profile, args.out)  # atomically: a temporary file renamed into place
-    c = profile.counts
-    print(
-        f"profile written to {args.out}: {c.projects} projects, {c.flows} flows "
-        f"({c.scheduled_flows} scheduled), {c.executions_sampled} executions sampled; "
-        f"{outcome.observations.requests} requests in {outcome.seconds:.1f} s "
-        f"(at most {outcome.max_in_flight_seen} in flight)"
-    )
-    return EXIT_OK
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def likeness_paths(profile_path: Path, out_dir: Path) -> dict[str, Path]:
-    """``<name>.likeness.json|txt|png`` in ``out_dir`` (``prod.profile.json`` -> ``prod``)."""
-    name = profile_path.name.removesuffix(".json").removesuffix(".profile")
-    return {ext: out_dir / f"{name}.likeness.{ext}" for ext in ("json", "txt", "png")}
+        # atomically (a temporary file renamed into place), and only after a complete crawl
+        written = write_profile(settings, options, args.out, k=args.k_threshold)
+    except CrawlIncomplete as exc:
+        return _incomplete(exc)
+    print(written.summary())
+    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -482,21 +434,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     _writable_dir(out_dir, "--out-dir")
     settings = load_settings(args)
-    outcome = _crawl_checked(settings, options)
-    if outcome is None:
-        return EXIT_FAILED
-    target = build_profile(
-        outcome.check(), ProfileOptions(k=source.options.k, thresholds=source.options.thresholds)
-    )
-    report = compare(source, target)
-    paths = likeness_paths(args.profile, out_dir)
-    _write_atomic(paths["json"], report.to_json())
-    _write_atomic(paths["txt"], report.render_text())
-    chart = write_chart(source, target, paths["png"], report)
-    print(report.render_text(), end="")
-    written = [paths["json"], paths["txt"], *([paths["png"]] if chart else [])]
-    print("written: " + ", ".join(str(p) for p in written))
-    return EXIT_OK if report.passed else EXIT_FAILED
+    files = LikenessFiles.beside_profile(args.profile, out_dir)
+    try:
+        written = write_likeness(source, settings, options, files)
+    except CrawlIncomplete as exc:
+        return _incomplete(exc)
+    print(written.report.render_text(), end="")
+    print("written: " + ", ".join(str(p) for p in written.files))
+    return EXIT_OK if written.report.passed else EXIT_FAILED
 
 
 COMMANDS = {

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["integer", "number", "string"]
+Kind = Literal["integer", "number", "string", "boolean"]
 
 
 class SpecError(ValueError):
@@ -95,6 +95,8 @@ class Field:
     def _fix(self) -> str:
         if self.fix:
             return self.fix
+        if self.kind == "boolean":
+            return "pass true or false"
         if self.kind == "integer":
             return f"pass a whole number {self.bounds_text}"
         if self.kind == "number":
@@ -111,6 +113,8 @@ class Field:
 
     def coerce(self, value: Any) -> Any:
         """Loose input (CLI, file, form) -> the typed value; raises `SpecError`."""
+        if self.kind == "boolean":
+            return self._to_bool(value)
         if self.kind == "integer":
             return self._check_number(self._to_int(value))
         if self.kind == "number":
@@ -121,6 +125,10 @@ class Field:
 
     def check(self, value: Any) -> Any:
         """Validate an already-typed value (no coercion); returns it."""
+        if self.kind == "boolean":
+            if not isinstance(value, bool):
+                raise self.error(f"must be true or false (got {value!r})")
+            return value
         if self.kind == "integer":
             if type(value) is not int:
                 raise self.error(f"must be an int (got {value!r})")
@@ -132,6 +140,16 @@ class Field:
         if not isinstance(value, str):
             raise self.error(f"must be a string (got {value!r})")
         return self._check_text(value)
+
+    def _to_bool(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if isinstance(value, str) else None
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0"):
+            return False
+        raise self.error(f"must be true or false (got {value!r})")
 
     def _to_int(self, value: Any) -> int:
         if isinstance(value, str):

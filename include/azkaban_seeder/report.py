@@ -39,6 +39,10 @@ class Totals:
     schedules: int
     http_attempts: int
     retries: int
+    #: Of the successful projects: unchanged on the server, so not uploaded again ...
+    projects_skipped: int = 0
+    #: ... and re-uploaded because the server held other content (a hand re-upload, ...).
+    projects_repaired: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,13 +149,15 @@ def _totals(spec: EnvSpec, shards: list[ShardResult], retries: int) -> Totals:
         planned_flows=spec.flow_count,
         planned_projects=spec.project_count,
         shards=len(shards),
-        projects_uploaded=sum(1 for p in projects if p.error is None),
+        projects_uploaded=sum(1 for p in projects if p.error is None and p.action != "skipped"),
         projects_failed=sum(1 for p in projects if p.error is not None),
         flows_uploaded=sum(s.flows for s in shards),
         bytes_uploaded=sum(s.bytes for s in shards),
         schedules=sum(p.scheduled for p in projects if p.error is None),
         http_attempts=sum(p.attempts for p in projects),
         retries=retries,
+        projects_skipped=sum(1 for p in projects if p.error is None and p.action == "skipped"),
+        projects_repaired=sum(1 for p in projects if p.error is None and p.action == "repaired"),
     )
 
 
@@ -248,6 +254,9 @@ def format_summary(report: RunReport) -> str:
         f"{totals.projects_uploaded}/{totals.planned_projects} projects, "
         f"{totals.shards} shard(s), {report.seconds:.1f}s"
         + (f", {rate:.1f} flows/s" if rate is not None else ""),
+        f"projects: {totals.projects_uploaded} uploaded ({totals.projects_repaired} repaired), "
+        f"{totals.projects_skipped} skipped (unchanged on the server), "
+        f"{totals.projects_failed} failed",
         "",
         f"{'shard':>5}  {'label':<32} {'flows':>7} {'failed':>6} {'seconds':>8}",
     ]

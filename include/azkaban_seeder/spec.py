@@ -248,6 +248,15 @@ _RUN_FIELD_LIST = (
         maximum=3_600.0,
         form=False,
     ),
+    Field(
+        "force",
+        "boolean",
+        False,
+        "Re-upload everything",
+        "re-upload every project even when the server already holds exactly this content "
+        "(by default an unchanged project is skipped)",
+        RUN,
+    ),
 )
 
 #: What to do with our projects of the prefix that the plan no longer holds (DAG param).
@@ -547,6 +556,7 @@ class RunOptions:
     retry_attempts: int = RUN_FIELDS["retry_attempts"].default
     retry_max_seconds: float = RUN_FIELDS["retry_max_seconds"].default
     outage_seconds: float = RUN_FIELDS["outage_seconds"].default
+    force: bool = RUN_FIELDS["force"].default
 
     def __post_init__(self) -> None:
         self.validate()

@@ -26,7 +26,7 @@ from azkaban_seeder.azkaban import (
     ProjectNotFound,
     RetryPolicy,
 )
-from azkaban_seeder.flows import expected_flow_ids, flow_cron, flow_id_for
+from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.spec import EnvSpec
 
@@ -190,7 +190,7 @@ def verify(
         fetched = list(pool.map(lambda p: _fetch(clients, p.name), plans))
         for plan, (_name, actual, error) in zip(plans, fetched, strict=True):
             _compare(report, plan, actual, error)
-        if spec.schedule_window is not None:
+        if has_schedules(spec):
             _compare_schedules(report, spec, plans, clients.get().fetch_schedules())
     report.missing_projects.sort()
     report.seconds = round(time.monotonic() - started, 3)
@@ -248,8 +248,10 @@ def _compare_schedules(
             continue
         for index in plan.flow_indexes:
             flow = flow_id_for(index)
-            expected = flow_cron(spec, index)
+            expected = schedule_of(spec, index)
             found = actual.get((plan.name.lower(), flow))
+            if expected is None:
+                continue  # not scheduled by the plan (a profile's unscheduled share)
             if found is None:
                 report.schedule_missing.setdefault(plan.name, []).append(flow)
             elif found != expected:

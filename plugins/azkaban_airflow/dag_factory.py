@@ -3,7 +3,13 @@
 `build_rebuild_dag` turns a `RebuildVariant` (id, schedule, Params, docs) into the task graph
 every rebuild shares::
 
-    plan -> prepare -> upload_shard (mapped, one per shard) -> verify -> [checks] -> report
+    plan -> prepare -> upload_shard (mapped, one per shard) -> verify -> likeness -> [checks]
+         -> report
+
+``likeness`` skips unless the run's shape is ``profile``; then it crawls the built projects,
+compares them with the profile and writes the likeness files beside the report, and the
+report task fails the run (after writing the report, without an Asset event) if they are not
+alike (`azkaban_airflow.profile_tasks`).
 
 - `on_demand` is ``azkaban_env_rebuild``: no schedule, the Params form, created unpaused (with
   no schedule, "unpaused" only lets manual runs start);
@@ -13,14 +19,16 @@ every rebuild shares::
 Both run the same task code and share no state: triggering one never starts, unpauses or
 schedules the other (nothing here triggers a DAG or touches pause flags).
 
-Extending it (e.g. a profile-based rebuild): make a `RebuildVariant` with more Params and
-``checks``; each check is a callable that creates its task(s) inside the DAG and returns the
-last one, which runs after ``verify`` and before ``report`` (``report`` pulls nothing from it
-by itself: write its output beside the report JSON, see `report_files`, and the report page
-shows it). ``extra_params`` are names the plan task accepts on top of the form's fields.
+Extending it (e.g. a smoke test of the built environment): make a `RebuildVariant` with more
+Params and ``checks``; each check is a callable that creates its task(s) inside the DAG and
+returns the last one, which runs after ``likeness`` and before ``report`` (``report`` pulls
+nothing from it by itself: write its output beside the report JSON, see `report_files`, and the
+report page shows it). ``extra_params`` are names the plan task accepts on top of the form's
+fields.
 
-`build_teardown_dag` is ``azkaban_env_teardown``. Everything here runs at parse time: no
-I/O, no Connection or Variable lookups.
+`build_teardown_dag` is ``azkaban_env_teardown``; `build_profile_dag` is ``azkaban_env_profile``
+(manual only: profile a production Azkaban read-only into a file, on its own Connection).
+Everything here runs at parse time: no I/O, no Connection or Variable lookups.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
 
-from azkaban_airflow import tasks
+from azkaban_airflow import profile_tasks, tasks
 from azkaban_airflow.hooks import AzkabanHook
 from azkaban_airflow.operators import (
     PLAN_TASK_ID,
@@ -41,20 +49,28 @@ from azkaban_airflow.operators import (
     AzkabanShardOperator,
     planned_shards,
 )
-from azkaban_airflow.params import CONFIRM_PREFIX, DRY_RUN, fixed_params, rebuild_params
+from azkaban_airflow.params import (
+    CONFIRM_PREFIX,
+    DRY_RUN,
+    fixed_params,
+    profile_params,
+    rebuild_params,
+)
 from azkaban_airflow.params import teardown_params as _teardown_params
 from azkaban_airflow.settings import DeploymentSettings, NightlySettings
 
 ON_DEMAND_DAG_ID = "azkaban_env_rebuild"
 NIGHTLY_DAG_ID = "azkaban_env_nightly"
 TEARDOWN_DAG_ID = "azkaban_env_teardown"
+PROFILE_DAG_ID = "azkaban_env_profile"
 TAGS = ("azkaban",)
 
 #: Builds a task (or a chain ending in one) inside the DAG being built; returns the last task.
 Check = Callable[[DeploymentSettings], Any]
 
 _GRAPH_DOC = """
-`plan` -> `prepare` -> `upload_shard` (one mapped instance per shard) -> `verify` -> `report`.
+`plan` -> `prepare` -> `upload_shard` (one mapped instance per shard) -> `verify` ->
+`likeness` -> `report`.
 
 * **plan** checks the params (a bad value fails here, naming the form field and the fix,
   before anything touches Azkaban) and splits the flows into shards.
@@ -64,9 +80,12 @@ _GRAPH_DOC = """
   A failed shard can be cleared and re-run alone; its *Azkaban project* link opens the shard's
   first project.
 * **verify** compares every planned project with Azkaban (runs after every shard was tried).
+* **likeness** (shape `profile` only, otherwise skipped) crawls the built projects read-only,
+  compares them with the profile and writes `<run id>.likeness.json|txt|png` beside the
+  report; it fails, and so does the run, when they are not alike.
 * **report** writes the JSON report (XCom `report`, `$AZKABAN_SEEDER_REPORT_DIR/<run id>.json`),
   links to the report page (*Run report*, on the task's Details tab), fails the run if a
-  shard failed or a flow is missing, and otherwise updates the Asset
+  shard failed, a flow is missing or the likeness check failed, and otherwise updates the Asset
   `azkaban://<host>:<port>/<prefix>` (alias `azkaban_env_rebuilt`).
 
 Load on Azkaban is bounded: at most PARALLEL shards at once per run (one run at a time),
@@ -158,6 +177,23 @@ def _verify(azkaban_conn_id: str, **context: Any) -> dict[str, Any]:
     return tasks.verify(context["params"], shards, settings)
 
 
+@task(task_id=profile_tasks.LIKENESS_TASK_ID, multiple_outputs=False)
+def _likeness(azkaban_conn_id: str, **context: Any) -> None:
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    params, ti = context["params"], context["ti"]
+    reason = profile_tasks.skip_reason(params, ti.xcom_pull(task_ids=VERIFY_TASK_ID))
+    if reason:
+        raise AirflowSkipException(reason)
+    settings = AzkabanHook(azkaban_conn_id).get_settings()
+    summary = profile_tasks.likeness(params, settings, context["dag_run"].run_id)
+    # Stored first, like the report: a run that is not alike still shows its verdict.
+    ti.xcom_push(profile_tasks.LIKENESS_XCOM_KEY, summary)
+    problem = profile_tasks.likeness_failure(params, summary)
+    if problem:
+        raise AirflowFailException(problem)
+
+
 def build_rebuild_dag(variant: RebuildVariant, settings: DeploymentSettings) -> DAG:
     """The rebuild DAG of ``variant``; assign it to a module-level name in a DAG file."""
     with DAG(
@@ -184,13 +220,14 @@ def build_rebuild_dag(variant: RebuildVariant, settings: DeploymentSettings) -> 
             retries=0,
         ).expand(shard=shards)
         verified = _verify(azkaban_conn_id=settings.conn_id)
+        alike = _likeness(azkaban_conn_id=settings.conn_id)
         reported = AzkabanReportOperator(
             task_id="report",
             azkaban_conn_id=settings.conn_id,
             trigger_rule=TriggerRule.ALL_DONE,
         )
-        shards >> prepared >> uploads >> verified
-        last = verified
+        shards >> prepared >> uploads >> verified >> alike
+        last = alike
         for check in variant.checks:
             step = check(settings)
             last >> step
@@ -241,4 +278,56 @@ def build_teardown_dag(settings: DeploymentSettings) -> DAG:
         doc_md=_TEARDOWN_DOC,
     ) as dag:
         _teardown(azkaban_conn_id=settings.conn_id)
+    return dag
+
+
+# --------------------------------------------------------------------------- profile
+
+_PROFILE_DOC = """
+### Profile a production Azkaban (read-only)
+
+Manual only. Crawls the Azkaban of the Connection `CONN` with the read-only client (only
+whitelisted GETs and the login; give it a READ-only account), builds a profile of
+distributions (no project, flow or job name, no command) and writes it to **Profile file to
+write** (`out`), by default `<report dir>/profiles/<run id>.json`. Rebuild from it with
+`azkaban_env_rebuild`, shape `profile`, Profile file = that path (it must be readable by every
+worker).
+
+* **Sampling**: the execution history window, executions per flow, how many flows' history is
+  read (a seeded sample).
+* **Gentleness**: requests in flight, requests per second and the crawl's time budget. Progress
+  and an ETA are logged every few seconds.
+
+A crawl that does not fetch everything it planned (budget ran out, login refused, garbage
+replies) fails the task naming the fix, and writes nothing.
+"""
+
+
+@task(task_id="profile", multiple_outputs=False)
+def _profile(azkaban_conn_id: str, **context: Any) -> dict[str, Any]:
+    from azkaban_airflow.settings import load_settings
+
+    # The form first: a refused value fails before the Connection is even read.
+    values = profile_tasks.check_profile_params(context["params"], known=set(context["dag"].params))
+    settings = AzkabanHook(azkaban_conn_id).get_settings()
+    run_id = context["dag_run"].run_id
+    return profile_tasks.profile_production(values, settings, run_id, load_settings().report_dir)
+
+
+def build_profile_dag(settings: DeploymentSettings) -> DAG:
+    """``azkaban_env_profile``; assign it to a module-level name in a DAG file."""
+    with DAG(
+        dag_id=PROFILE_DAG_ID,
+        description="Profile a production Azkaban read-only into a profile file",
+        schedule=None,
+        catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=False,
+        params=profile_params(),
+        # No retries: a retry would crawl production again from the start.
+        default_args={"retries": 0},
+        tags=list(TAGS),
+        doc_md=_PROFILE_DOC.replace("CONN", settings.profile_conn_id),
+    ) as dag:
+        _profile(azkaban_conn_id=settings.profile_conn_id)
     return dag

@@ -1,7 +1,8 @@
 """The classic operators of the rebuild DAGs (classic, not ``@task``: they carry extra links).
 
 `AzkabanShardOperator` uploads one shard (the mapped task); `AzkabanReportOperator` writes the
-run report, links to its page and, when the run is complete, updates the environment's Asset.
+run report, links to its page and, when the run is complete (and, for shape ``profile``, alike
+its profile: the ``likeness`` task's verdict), updates the environment's Asset.
 
 A classic operator (not ``@task``) so it can carry the `AzkabanProjectLink` extra link.
 The shard's result is pushed as XCom ``shard_result`` whether the shard succeeded or not, so
@@ -28,7 +29,7 @@ from typing import Any
 from airflow.sdk import Asset, AssetAlias, BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowTaskTimeout
 
-from azkaban_airflow import tasks
+from azkaban_airflow import profile_tasks, tasks
 from azkaban_airflow.hooks import AzkabanHook
 from azkaban_airflow.links import AzkabanProjectLink, RunReportLink
 from azkaban_airflow.settings import DEFAULT_CONN_ID
@@ -97,7 +98,8 @@ class AzkabanShardOperator(BaseOperator):
 
 class AzkabanReportOperator(BaseOperator):
     """Build the run report (XCom ``report``, JSON file), then judge the run: fail it when a
-    shard failed or a flow is missing, otherwise update the environment's Asset.
+    shard failed, a flow is missing or a profile rebuild is not alike its profile (or the
+    likeness check gave no verdict), otherwise update the environment's Asset.
 
     Runs whatever happened upstream (trigger rule ``all_done`` from the DAG factory); a
     failed report task still stores its report and shows its *Run report* link."""
@@ -129,7 +131,12 @@ class AzkabanReportOperator(BaseOperator):
         seconds = (datetime.now(UTC) - started).total_seconds()
         built = tasks.build_run_report(params, results, verified, seconds, dag_run.run_id)
         ti.xcom_push(tasks.REPORT_XCOM_KEY, built)
-        problem = tasks.report_failure(built, verified)
+        alike = ti.xcom_pull(
+            task_ids=profile_tasks.LIKENESS_TASK_ID, key=profile_tasks.LIKENESS_XCOM_KEY
+        )
+        problem = tasks.report_failure(built, verified) or profile_tasks.likeness_failure(
+            params, alike
+        )
         if problem:
             raise AirflowFailException(problem)
         self._environment_rebuilt(context, built)

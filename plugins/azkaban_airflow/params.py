@@ -9,6 +9,9 @@ words, what the field holds, what is allowed, an example and how to fix a refuse
 nightly DAG's deployment conf): every refusal names the form label and the parameter, e.g.
 ``Flows per project (flows_per_project): must be between 1 and 5000 (got 0); fix: ...``.
 
+`profile_params` / `check_profile_values` do the same for ``azkaban_env_profile``: the crawl's
+field table (`azkaban_seeder.crawl.options.CRAWL_FIELDS`) plus the output file `PROFILE_OUT`.
+
 Imported at DAG parse time: keep it to `airflow.sdk` and the stdlib-only product modules.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 
 from airflow.sdk import Param
 
+from azkaban_seeder.crawl.options import CRAWL_FIELDS
 from azkaban_seeder.fields import Field, SpecError
 from azkaban_seeder.spec import ENV_FIELDS, MODE_FIELD, RUN_FIELDS, EnvSpec, RunOptions
 
@@ -38,16 +42,20 @@ def form_fields() -> dict[str, Field]:
     return {**{f.name: f for f in fields}, MODE_FIELD.name: MODE_FIELD}
 
 
-def label(name: str) -> str:
-    """``Flows per project (flows_per_project)``: the form's label, then the param's name."""
-    field = {**ENV_FIELDS, **RUN_FIELDS, MODE_FIELD.name: MODE_FIELD}.get(name)
+def label(name: str, fields: Mapping[str, Field] | None = None) -> str:
+    """``Flows per project (flows_per_project)``: the form's label, then the param's name
+    (``fields``: the form's field table, default the rebuild's)."""
+    table = (
+        fields if fields is not None else {**ENV_FIELDS, **RUN_FIELDS, MODE_FIELD.name: MODE_FIELD}
+    )
+    field = table.get(name)
     title = field.title if field is not None else TEARDOWN_TITLES.get(name)
     return f"{title} ({name})" if title else name
 
 
-def refusal(exc: SpecError) -> str:
+def refusal(exc: SpecError, fields: Mapping[str, Field] | None = None) -> str:
     """A `SpecError` in the user's words: the label, the problem, the fix."""
-    return f"{label(exc.field)}: {exc.problem}; fix: {exc.fix}"
+    return f"{label(exc.field, fields)}: {exc.problem}; fix: {exc.fix}"
 
 
 def _sentence(text: str) -> str:
@@ -135,18 +143,11 @@ def fixed_params(values: Mapping[str, Any], parallel_shards: int) -> dict[str, P
     return params
 
 
-def check_values(
-    values: Mapping[str, Any],
-    *,
-    max_map_length: int,
-    known: frozenset[str] | None = None,
-) -> dict[str, Any]:
-    """Validate a full set of rebuild values against the field table; returns them typed.
-
-    Raises `ValueError` with one line per problem, each naming the label and the fix:
-    unknown names (not in ``known``, default: the form's fields), values out of bounds,
-    and the rules that span fields (shape, command template, shard count)."""
-    fields = form_fields()
+def _coerce_all(
+    values: Mapping[str, Any], fields: Mapping[str, Field], known: frozenset[str] | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Every field of ``fields`` typed (None: not given, the default), and one line per
+    problem: names not in ``known`` (default: ``fields``) and refused values."""
     allowed = known if known is not None else frozenset(fields)
     problems = [
         f"unknown parameter {name!r}; fix: remove it (known: {', '.join(sorted(allowed))})"
@@ -159,7 +160,23 @@ def check_values(
         try:
             typed[name] = field.coerce(field.default if raw is None else raw)
         except SpecError as exc:
-            problems.append(refusal(exc))
+            problems.append(refusal(exc, fields))
+    return typed, problems
+
+
+def check_values(
+    values: Mapping[str, Any],
+    *,
+    max_map_length: int,
+    known: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """Validate a full set of rebuild values against the field table; returns them typed.
+
+    Raises `ValueError` with one line per problem, each naming the label and the fix:
+    unknown names (not in ``known``, default: the form's fields), values out of bounds,
+    and the rules that span fields (shape, command template, shard count)."""
+    fields = form_fields()
+    typed, problems = _coerce_all(values, fields, known)
     if not problems:
         spec_values = {n: typed[n] for n in fields if n in ENV_FIELDS}
         try:
@@ -201,3 +218,47 @@ def teardown_params() -> dict[str, Param]:
             "would_delete). Off: delete, if Confirm prefix equals Project prefix.",
         ),
     }
+
+
+# --------------------------------------------------------------------------- profile DAG
+
+#: The profile DAG's output file: not a crawl option, so declared here.
+PROFILE_OUT = "out"
+OUT_FIELD = Field(
+    PROFILE_OUT,
+    "string",
+    "",
+    "Profile file to write",
+    "absolute path of the profile JSON file, on storage every worker can read (a rebuild "
+    'with shape profile reads it from there); "" = <report dir>/profiles/<run id>.json',
+    "Output",
+    pattern="(/.*)?",
+    pattern_problem="is not an absolute path",
+    fix="give an absolute path such as /shared/azkaban-profiles/prod.json, or leave it "
+    "empty for <report dir>/profiles/<run id>.json",
+    max_length=4_096,
+    examples=("/shared/azkaban-profiles/prod.json",),
+)
+
+
+def profile_fields() -> dict[str, Field]:
+    """Every field the profile form shows, by name: the crawl's table, then the output."""
+    return {**CRAWL_FIELDS, PROFILE_OUT: OUT_FIELD}
+
+
+def profile_params() -> dict[str, Param]:
+    """The ``azkaban_env_profile`` form, from `profile_fields` (defaults: a gentle crawl)."""
+    return {name: field_param(field) for name, field in profile_fields().items()}
+
+
+def check_profile_values(
+    values: Mapping[str, Any], known: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Validate the profile DAG's values; returns them typed (the output "" when not given).
+
+    Raises `ValueError`, one line per problem naming the label and the fix, also for names
+    that are no param of the DAG (``known``, default: the form's fields)."""
+    typed, problems = _coerce_all(values, profile_fields(), known)
+    if problems:
+        raise ValueError("\n".join(problems))
+    return typed

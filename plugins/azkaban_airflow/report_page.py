@@ -22,6 +22,8 @@ TOTAL_LABELS: tuple[tuple[str, str], ...] = (
     ("flows_uploaded", "Flows uploaded"),
     ("planned_projects", "Projects planned"),
     ("projects_uploaded", "Projects uploaded"),
+    ("projects_repaired", "Projects repaired (had drifted)"),
+    ("projects_skipped", "Projects skipped (unchanged)"),
     ("projects_failed", "Projects failed"),
     ("shards", "Shards"),
     ("bytes_uploaded", "Bytes uploaded"),

@@ -7,7 +7,12 @@
   (its ``execution_timeout``);
 - ``AZKABAN_SEEDER_POOL`` (default ``default_pool``): the Airflow pool of the shard tasks;
 - ``AZKABAN_SEEDER_REPORT_DIR`` (default ``$AIRFLOW_HOME/reports``): where run reports go (the
-  api-server reads them from there for the report page, so it needs the same value).
+  api-server reads them from there for the report page, so it needs the same value);
+- ``AZKABAN_SEEDER_PROFILE_CONN_ID`` (default ``azkaban_prod``): the Connection of
+  ``azkaban_env_profile``, the production Azkaban it profiles read-only (a READ account);
+- ``AZKABAN_SEEDER_LIKENESS_RATE`` (default ``50``) and ``AZKABAN_SEEDER_LIKENESS_BUDGET``
+  (default ``1800``): requests per second and time budget (s) of the likeness check's crawl
+  of a freshly built test environment (shape ``profile``), within the crawl fields' bounds.
 
 The nightly DAG alone also reads (`load_nightly_settings`; a bad value breaks only its file):
 
@@ -48,6 +53,13 @@ DEFAULT_MAX_PARALLEL_SHARDS = 4
 DEFAULT_SHARD_TIMEOUT_SECONDS = 3600
 DEFAULT_POOL = "default_pool"
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
+PROFILE_CONN_ID_ENV = "AZKABAN_SEEDER_PROFILE_CONN_ID"
+LIKENESS_RATE_ENV = "AZKABAN_SEEDER_LIKENESS_RATE"
+LIKENESS_BUDGET_ENV = "AZKABAN_SEEDER_LIKENESS_BUDGET"
+DEFAULT_PROFILE_CONN_ID = "azkaban_prod"
+#: The likeness crawl reads our own test environment: faster than a production crawl (20/s).
+DEFAULT_LIKENESS_RATE = 50.0
+DEFAULT_LIKENESS_BUDGET_SECONDS = 1800.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +71,9 @@ class DeploymentSettings:
     max_parallel_shards: int = DEFAULT_MAX_PARALLEL_SHARDS
     shard_timeout: timedelta = timedelta(seconds=DEFAULT_SHARD_TIMEOUT_SECONDS)
     pool: str = DEFAULT_POOL
+    profile_conn_id: str = DEFAULT_PROFILE_CONN_ID
+    likeness_rate: float = DEFAULT_LIKENESS_RATE
+    likeness_budget_seconds: float = DEFAULT_LIKENESS_BUDGET_SECONDS
 
 
 def _text(name: str, raw: str) -> str:
@@ -88,6 +103,24 @@ def _seconds(name: str, raw: str) -> timedelta:
         ) from None
 
 
+def _crawl_number(field_name: str, example: float) -> Callable[[str, str], float]:
+    """A parser checking the value against the crawl field's bounds (`CRAWL_FIELDS`)."""
+
+    def parse(name: str, raw: str) -> float:
+        from azkaban_seeder.crawl.options import CRAWL_FIELDS
+        from azkaban_seeder.fields import SpecError
+
+        field = CRAWL_FIELDS[field_name]
+        try:
+            return float(field.coerce(raw))
+        except SpecError as exc:
+            raise ValueError(
+                f"{name}={raw!r}: {exc.problem}; fix: set e.g. {name}={example:g}"
+            ) from None
+
+    return parse
+
+
 #: field -> (variable, parser of its raw text)
 _FIELDS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "conn_id": (CONN_ID_ENV, _text),
@@ -95,6 +128,12 @@ _FIELDS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "shard_timeout": (SHARD_TIMEOUT_ENV, _seconds),
     "pool": (POOL_ENV, _text),
     "report_dir": (REPORT_DIR_ENV, lambda name, raw: Path(_text(name, raw))),
+    "profile_conn_id": (PROFILE_CONN_ID_ENV, _text),
+    "likeness_rate": (LIKENESS_RATE_ENV, _crawl_number("rate", DEFAULT_LIKENESS_RATE)),
+    "likeness_budget_seconds": (
+        LIKENESS_BUDGET_ENV,
+        _crawl_number("budget_seconds", DEFAULT_LIKENESS_BUDGET_SECONDS),
+    ),
 }
 
 

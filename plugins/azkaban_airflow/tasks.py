@@ -93,6 +93,8 @@ def plan(
             f"the params were refused, nothing was written to Azkaban:\n{exc}"
         ) from None
     spec = spec_from_params(params)
+    if spec.profile:
+        check_profile_file(spec.profile)
     shards = plan_shards(spec)
     logger.info(
         "plan: %d flows in %d projects of prefix %s, %d shard(s)",
@@ -103,6 +105,19 @@ def plan(
     )
     # Ranges, not project lists: the XCom stays a few hundred bytes per shard at any size.
     return [shard.to_ref() for shard in shards]
+
+
+def check_profile_file(path: str) -> None:
+    """Read and check the profile file here, on a worker, before anything is written: a path
+    the workers cannot read, or a bad file, fails the plan instead of every shard."""
+    from azkaban_seeder.profile import ProfileError, load_profile
+
+    try:
+        load_profile(path)
+    except ProfileError as exc:
+        raise AirflowFailException(
+            f"the params were refused, nothing was written to Azkaban:\n{label('profile')}: {exc}"
+        ) from None
 
 
 def prepare(params: Mapping[str, Any], settings: ConnectionSettings) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from azkaban_seeder.spec import EnvSpec, RunOptions
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 REBUILD, NIGHTLY, TEARDOWN = "azkaban_env_rebuild", "azkaban_env_nightly", "azkaban_env_teardown"
-ALL_DAGS = (REBUILD, NIGHTLY, TEARDOWN)
+PROFILE = "azkaban_env_profile"
+ALL_DAGS = (REBUILD, NIGHTLY, TEARDOWN, PROFILE)
 REBUILDS = (REBUILD, NIGHTLY)
 PLUGIN_MODULES = (
     "azkaban_airflow.settings",
@@ -30,6 +31,7 @@ PLUGIN_MODULES = (
     "azkaban_airflow.params",
     "azkaban_airflow.report_files",
     "azkaban_airflow.tasks",
+    "azkaban_airflow.profile_tasks",
     "azkaban_airflow.operators",
     "azkaban_airflow.dag_factory",
 )
@@ -56,7 +58,7 @@ def _params(dag):  # type: ignore[no-untyped-def]
     return {name: dag.params.get_param(name) for name in dag.params}
 
 
-def test_no_import_errors_and_three_dags(dagbag) -> None:  # type: ignore[no-untyped-def]
+def test_no_import_errors_and_four_dags(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dagbag.import_errors == {}
     assert set(ALL_DAGS) <= set(dagbag.dags)
     # Each DAG belongs to its own file (the factory module builds them, the files own them).
@@ -96,8 +98,8 @@ def test_params_are_the_env_spec_fields_plus_run_options(dagbag) -> None:  # typ
     spec_fields = {f.name for f in dataclasses.fields(EnvSpec)} - {"max_map_length"}
     option_fields = {f.name for f in dataclasses.fields(RunOptions)}
     assert spec_fields <= set(params)
-    assert set(params) - spec_fields == {"processes", "mode"}
-    assert "processes" in option_fields
+    assert set(params) - spec_fields == {"processes", "force", "mode"}
+    assert {"processes", "force"} <= option_fields
 
 
 def test_param_defaults_are_the_env_spec_defaults(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +156,7 @@ def test_defaults_validate_and_plan_within_max_map_length(dagbag) -> None:  # ty
     dag = dagbag.dags[REBUILD]
     resolved = dag.params.validate()
     spec = EnvSpec.from_mapping(
-        {k: v for k, v in resolved.items() if k not in ("processes", "mode")}
+        {k: v for k, v in resolved.items() if k not in ("processes", "force", "mode")}
     )
     shards = plan_shards(spec)
     assert 1 < len(shards) <= spec.max_map_length
@@ -269,12 +271,14 @@ def test_a_bad_nightly_setting_breaks_only_the_nightly_file(
 @pytest.mark.parametrize("dag_id", REBUILDS)
 def test_task_graph(dagbag, dag_id) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags[dag_id]
-    assert dag.task_ids == ["plan", "prepare", "upload_shard", "verify", "report"]
+    assert dag.task_ids == ["plan", "prepare", "upload_shard", "verify", "likeness", "report"]
     # upload_shard also maps over the plan's output.
     assert dag.get_task("plan").downstream_task_ids == {"prepare", "upload_shard"}
     assert dag.get_task("prepare").downstream_task_ids == {"upload_shard"}
     assert dag.get_task("upload_shard").downstream_task_ids == {"verify"}
-    assert dag.get_task("verify").downstream_task_ids == {"report"}
+    assert dag.get_task("verify").downstream_task_ids == {"likeness"}
+    assert dag.get_task("likeness").downstream_task_ids == {"report"}
+    assert dag.get_task("likeness").trigger_rule == "all_success"  # skipped after a failed plan
     for task_id in ("verify", "report"):
         assert dag.get_task(task_id).trigger_rule == "all_done", task_id
 
@@ -308,7 +312,12 @@ def test_no_task_stores_each_dict_key_as_an_xcom(dagbag, dag_id) -> None:  # typ
     # from Airflow, so every key of prepare's, verify's and teardown's result (and the report)
     # was stored once more as its own XCom row.
     decorated = [t for t in dagbag.dags[dag_id].tasks if t.task_type == "_PythonDecoratedOperator"]
-    expected = {"plan", "prepare", "verify"} if dag_id in REBUILDS else {"teardown"}
+    expected = {
+        REBUILD: {"plan", "prepare", "verify", "likeness"},
+        NIGHTLY: {"plan", "prepare", "verify", "likeness"},
+        TEARDOWN: {"teardown"},
+        PROFILE: {"profile"},
+    }[dag_id]
     assert {t.task_id for t in decorated} == expected
     for task in decorated:
         assert task.multiple_outputs is False, task.task_id
@@ -316,7 +325,7 @@ def test_no_task_stores_each_dict_key_as_an_xcom(dagbag, dag_id) -> None:  # typ
 
 def test_tasks_name_the_connection_of_the_deployment(dagbag) -> None:  # type: ignore[no-untyped-def]
     rebuild = dagbag.dags[REBUILD]
-    for task_id in ("prepare", "verify"):
+    for task_id in ("prepare", "verify", "likeness"):
         assert rebuild.get_task(task_id).op_kwargs == {"azkaban_conn_id": "azkaban_default"}
     assert rebuild.get_task("upload_shard").partial_kwargs["azkaban_conn_id"] == "azkaban_default"
     teardown = dagbag.dags[TEARDOWN].get_task("teardown")
@@ -494,3 +503,117 @@ def test_the_readme_downstream_dag_is_scheduled_on_the_rebuilt_asset(tmp_path) -
     (dag,) = bag.dags.values()
     uris = {asset.uri for asset in dag.timetable.asset_condition.objects}
     assert uris == {"azkaban://azkaban.example.com:8443/stress"}
+
+
+# --------------------------------------------------------------------------- azkaban_env_profile
+
+
+def test_profile_dag_is_manual_on_its_own_connection(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[PROFILE]
+    assert dag.timetable.can_be_scheduled is False
+    assert dag.is_paused_upon_creation is False  # no schedule: unpaused only lets it run
+    assert (dag.catchup, dag.max_active_runs) == (False, 1)
+    assert dag.task_ids == ["profile"]
+    task = dag.get_task("profile")
+    assert task.op_kwargs == {"azkaban_conn_id": "azkaban_prod"}
+    assert task.retries == 0  # a retry would crawl production again
+
+
+def test_profile_params_are_the_crawl_field_table_plus_the_output(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from azkaban_seeder.crawl import CRAWL_FIELDS, CrawlOptions
+
+    params = _params(dagbag.dags[PROFILE])
+    assert set(params) == {*CRAWL_FIELDS, "out"}
+    defaults = CrawlOptions()
+    for name, field in CRAWL_FIELDS.items():
+        assert params[name].value == field.default == getattr(defaults, name), name
+        for key, value in field.json_schema().items():
+            assert params[name].schema[key] == value, (name, key)
+        assert params[name].schema["title"] == field.title
+        assert params[name].schema["section"] in ("Sampling", "Gentleness"), name
+        assert params[name].description, name
+    assert params["out"].value == ""
+    assert "<report dir>/profiles/<run id>.json" in str(params["out"].description)
+    assert set(params["out"].schema["type"]) == {"string", "null"}
+    dagbag.dags[PROFILE].params.validate()  # the defaults are a valid crawl
+
+
+def test_profile_form_rejects_out_of_bound_values(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    params = dagbag.dags[PROFILE].params
+    for name, bad in [
+        ("history_days", 0),
+        ("max_in_flight", 9),
+        ("rate", 0),
+        ("budget_seconds", 0),
+        ("max_history_flows", -1),
+        ("out", "relative/path.json"),
+    ]:
+        with pytest.raises(ParamValidationError):
+            params.get_param(name).resolve(bad)
+
+
+def test_profile_connection_comes_from_the_deployment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AZKABAN_SEEDER_PROFILE_CONN_ID", "azkaban_live")
+    bag = _dagbag()
+    assert bag.import_errors == {}
+    assert bag.dags[PROFILE].get_task("profile").op_kwargs == {"azkaban_conn_id": "azkaban_live"}
+    # The rebuilds keep their own Connection.
+    assert bag.dags[REBUILD].get_task("prepare").op_kwargs == {"azkaban_conn_id": "azkaban_default"}
+
+
+def test_a_profile_rebuild_that_is_not_alike_fails_after_its_report(
+    dagbag, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # The likeness verdict gates the run: the report is written and stored, then the run
+    # fails naming the distributions, and no Asset event says "rebuilt".
+    from datetime import UTC, datetime
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from azkaban_airflow import tasks
+    from azkaban_seeder.plan import Shard
+    from azkaban_seeder.runner import ProjectResult, ShardResult
+
+    monkeypatch.setenv("AZKABAN_SEEDER_REPORT_DIR", str(tmp_path))
+    params = {**EnvSpec(flow_count=20, prefix="like").to_dict(), "processes": 1}
+    params.update(mode="converge", shape="profile", profile="/shared/prod.json")
+    params.pop("max_map_length", None)
+    spec = tasks.spec_from_params(params)
+    shards = [s.to_ref() for s in plan_shards(spec)]
+    done = ShardResult(
+        0,
+        shards[0]["label"],
+        [ProjectResult(p.name, p.flow_count) for p in Shard.from_ref(shards[0], spec).projects],
+    )
+    verdict = {
+        "ok": False,
+        "failed": ["fan_out"],
+        "metrics": {"fan_out": {"metric": "ks", "value": 0.2, "threshold": 0.05}},
+        "files": ["/reports/manual__like.likeness.json"],
+    }
+    ti = _RecordingTI(
+        {
+            ("plan", "return_value"): shards,
+            ("upload_shard", "shard_result"): [done.to_dict()],
+            ("verify", "return_value"): {"ok": True, "present": 20},
+            ("likeness", "likeness"): verdict,
+        }
+    )
+    events = _OutletEvents()
+    context = {
+        "ti": ti,
+        "dag_run": SimpleNamespace(start_date=datetime.now(UTC), run_id="manual__like"),
+        "params": params,
+        "outlet_events": events,
+    }
+    with pytest.raises(AirflowFailException, match=r"not alike its profile: 1 distribution"):
+        dagbag.dags[REBUILD].get_task("report").execute(context)
+    assert ti.pushed["report"]["ok"] is True  # type: ignore[index]
+    assert (tmp_path / "manual__like.json").is_file()
+    assert events.added == []
+    # No verdict at all (the likeness task broke) fails the run the same way.
+    del ti.pulls[("likeness", "likeness")]
+    with pytest.raises(AirflowFailException, match="likeness check gave no verdict"):
+        dagbag.dags[REBUILD].get_task("report").execute(context)

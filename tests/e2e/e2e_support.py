@@ -71,6 +71,23 @@ def connection_env(url: str) -> str:
     )
 
 
+def connection_env_as(url: str, login: str, password: str) -> str:
+    """An ``AIRFLOW_CONN_<ID>`` value (JSON form) for the sandbox at ``url`` and one of its
+    users, e.g. the READ-only account of a production stand-in (tests/profile/standin.py)."""
+    host, port = url.split("://", 1)[1].split(":")
+    return json.dumps(
+        {
+            "conn_type": "azkaban",
+            "host": host,
+            "port": int(port),
+            "schema": "http",
+            "login": login,
+            "password": password,
+            "extra": {"timeout": 30},
+        }
+    )
+
+
 def settings_for(url: str) -> ConnectionSettings:
     return ConnectionSettings(url=url, user=USER, password=password_for(url), timeout=30.0)
 

@@ -195,7 +195,7 @@ def test_shards_run_in_parallel_and_build_exactly_the_plan(
     # Task logs people can read: no false masking, no ERROR on a clean run, one header per
     # shard, and the workers' records at their own level.
     logs = task_logs(stack.home / "logs", DAG_ID, run_id)
-    assert len(logs) == 8, list(logs)  # plan, prepare, 4 shards, verify, report
+    assert len(logs) == 9, list(logs)  # plan, prepare, 4 shards, verify, likeness, report
     assert [str(p) for p, text in logs.items() if "***" in text] == []
     assert {str(p): error_lines(t) for p, t in logs.items() if error_lines(t)} == {}
     shard_logs = [t for p, t in logs.items() if "task_id=upload_shard" in str(p)]

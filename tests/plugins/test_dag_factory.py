@@ -31,24 +31,25 @@ def test_on_demand_and_nightly_share_every_task() -> None:
     assert (a.timetable.can_be_scheduled, b.timetable.can_be_scheduled) == (False, True)
 
 
-@task(task_id="likeness", multiple_outputs=False)
-def _likeness() -> str:
+@task(task_id="smoke_test", multiple_outputs=False)
+def _smoke_test() -> str:
     return "ok"
 
 
-def test_a_variant_adds_params_and_a_check_between_verify_and_report() -> None:
-    # The shape of the planned profile-based rebuild: one more param, one more task.
-    params = {**rebuild_params(4), "profile_file": Param("", type="string", title="Profile")}
+def test_a_variant_adds_params_and_a_check_between_likeness_and_report() -> None:
+    # A variant extends the shared graph: one more param, one more task before the report.
+    params = {**rebuild_params(4), "smoke_level": Param(1, type="integer", title="Smoke level")}
     variant = RebuildVariant(
-        dag_id="azkaban_env_profile",
-        description="rebuild from a profile",
-        doc_md="profile",
+        dag_id="azkaban_env_smoke",
+        description="rebuild, then a smoke test",
+        doc_md="smoke",
         params=params,
-        checks=(lambda settings: _likeness(),),
+        checks=(lambda settings: _smoke_test(),),
         extra_params=frozenset({"unused_extra"}),
     )
     dag = build_rebuild_dag(variant, SETTINGS)
     assert dag.get_task("verify").downstream_task_ids == {"likeness"}
-    assert dag.get_task("likeness").downstream_task_ids == {"report"}
-    assert "profile_file" in dag.params
+    assert dag.get_task("likeness").downstream_task_ids == {"smoke_test"}
+    assert dag.get_task("smoke_test").downstream_task_ids == {"report"}
+    assert "smoke_level" in dag.params
     assert dag.get_task("plan").op_kwargs == {"extra_params": ["unused_extra"]}

@@ -181,6 +181,10 @@ class UploadsModel:
                 old.unlink(missing_ok=True)
         return digest.hexdigest()
 
+    def file_name(self, project: ProjectRecord, version: int) -> str | None:
+        """The name the zip of ``version`` was uploaded under (the download's file name)."""
+        return self.projects.table.version_file_name(project.id, version)
+
     def zip_path(self, project: ProjectRecord, version: int | None) -> Path | None:
         """Stored zip of a version (current by default), if still retained."""
         path = self.files_dir / str(project.id) / f"{version or project.version}.zip"

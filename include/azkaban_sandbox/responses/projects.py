@@ -53,8 +53,10 @@ def download(call: Call) -> Reply:
         message = f"Version {version} of project {name} is not available."
         return redirect(f"/manager?project={name}", [(FAILURE_COOKIE, message)])
     reply = Reply(200, path.read_bytes(), "application/zip")
+    # The real server names the file as it was uploaded (projectFileHandler.getFileName()).
+    stored = call.backend.uploads.file_name(project, version) or f"{name}.zip"
     reply.headers += [
-        ("Content-Disposition", f'attachment; filename="{name}-{version}.zip"'),
+        ("Content-Disposition", f'attachment; filename="{stored}"'),
         ("version", str(version)),
         ("projectId", str(project.id)),
     ]

@@ -59,6 +59,15 @@ class ProjectTable:
             )
             conn.execute("DELETE FROM schedules WHERE project_id=?", (project_id,))
 
+    def version_file_name(self, project_id: int, version: int) -> str | None:
+        """The file name an upload was stored under (``project_versions.file_name``)."""
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT file_name FROM project_versions WHERE project_id=? AND version=?",
+                (project_id, version),
+            ).fetchone()
+        return str(row[0]) if row else None
+
     def save_version(self, version: VersionRow, flows: list[FlowRow]) -> list[str]:
         """Persist an upload: version row, replaced flow set, project version; one transaction.
 

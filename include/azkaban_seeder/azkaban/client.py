@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -237,6 +238,7 @@ class AzkabanClient:
         *,
         expected_flows: int | None = None,
         timeout: float | None = None,
+        file_name: str | None = None,
     ) -> UploadResult:
         """Multipart POST /manager with fields ``ajax=upload``, ``project``, ``file`` (zip).
 
@@ -246,10 +248,13 @@ class AzkabanClient:
         longer than `fresh_after`, a cheap authenticated GET runs first so an expired session
         is noticed before the zip is sent. `expected_flows`: afterwards compare the number of
         flows the server lists (``fetchprojectflows``), `FlowCountMismatch` if different.
-        `timeout`: read timeout for the upload (default: settings.timeout).
+        `timeout`: read timeout for the upload (default: settings.timeout). `file_name`: the
+        name the server stores the zip under (default: the file's own name); Azkaban hands it
+        back on download (`uploaded_file_name`).
         """
         endpoint = "upload project"
-        file_name = f"{name}.zip" if isinstance(zip_file, bytes) else Path(zip_file).name
+        if file_name is None:
+            file_name = f"{name}.zip" if isinstance(zip_file, bytes) else Path(zip_file).name
         if not file_name.lower().endswith(".zip"):
             file_name += ".zip"  # the server checks the extension (spec 4.2)
 
@@ -296,6 +301,41 @@ class AzkabanClient:
             replies.parse_ok("session probe", RequestKind.AJAX_GET, raw)
         except e.AzkabanRequestError:
             pass  # the session is fine; the upload will report what is wrong with the project
+
+    def uploaded_file_name(self, name: str) -> str | None:
+        """The file name the project's current version was uploaded under, or None if the
+        project does not exist or has no upload.
+
+        ``GET /manager?project=P&download=true``: the server answers the zip with
+        ``Content-Disposition: attachment; filename="<stored name>"`` plus ``version`` and
+        ``projectId`` headers (docs/azkaban-reference.md §4.13); only the headers are read.
+        A missing project or version is a 302 with a failure cookie.
+        """
+        endpoint = "download project"
+
+        def attempt() -> str | None:
+            raw = self._transport.headers_only(
+                endpoint, "/manager", {"project": name, "download": "true"}
+            )
+            if raw.status in (301, 302, 303):
+                return None
+            if raw.status >= 500:
+                raise e.AzkabanServerError(
+                    f"server error HTTP {raw.status}", endpoint=endpoint, status=raw.status
+                )
+            match = re.search(r'filename="?([^";]+)"?', raw.headers.get("content-disposition", ""))
+            if match is None and "html" in (raw.content_type or "").lower():
+                # A page GET with a lost session gets the login page (spec 1.4, shape 2).
+                raise e.SessionExpired("session expired (login page)", endpoint=endpoint)
+            if raw.status != 200 or match is None:
+                raise e.AzkabanProtocolError(
+                    f"download of {name!r} answered HTTP {raw.status} without a file name",
+                    endpoint=endpoint,
+                    status=raw.status,
+                )
+            return match.group(1)
+
+        return self._call(endpoint, attempt)
 
     def fetch_project_flows(self, name: str) -> list[str]:
         """GET /manager ``ajax=fetchprojectflows&project=``; reply ``{"project", "projectId",

@@ -54,6 +54,7 @@ class RawReply:
     body: str
     cookies: Mapping[str, str] = field(default_factory=dict)
     location: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 SUCCESS_COOKIE = "azkaban.success.message"

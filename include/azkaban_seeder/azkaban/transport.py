@@ -141,6 +141,36 @@ class Transport:
         )
         return reply
 
+    def headers_only(self, endpoint: str, path: str, params: Mapping[str, Any]) -> RawReply:
+        """An authenticated GET whose body is never read: status, headers, cookies only
+        (the connection is closed after the headers, e.g. for a project download)."""
+        if self._session_id is None:
+            self.login()
+        self.stats.count_attempt()
+        try:
+            response = self._http.get(
+                self.settings.url + path,
+                params=params,
+                headers={"Cookie": f"{SESSION_COOKIE}={self._session_id}"},
+                timeout=(self.settings.connect_timeout, self.settings.timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise transport_error(endpoint, exc) from exc
+        try:
+            self._last_used = time.monotonic()
+            return RawReply(
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type"),
+                body="",
+                cookies={cookie.name: cookie.value or "" for cookie in response.cookies},
+                location=response.headers.get("Location"),
+                headers={k.lower(): v for k, v in response.headers.items()},
+            )
+        finally:
+            response.close()
+
     def _exchange(
         self,
         endpoint: str,

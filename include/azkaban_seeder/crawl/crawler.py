@@ -3,7 +3,8 @@
 Phases (docs/azkaban-reference.md §10; every call is a whitelisted GET of
 `azkaban_seeder.azkaban.readonly`):
 
-1. ``fetchallprojects`` once; projects in id order, numbered 0, 1, ... (names stay here).
+1. ``fetchallprojects`` once; projects in id order, numbered 0, 1, ... (names stay here);
+   with ``projects`` given, only those (e.g. the planned projects of a test environment).
 2. ``fetchprojectflows`` per project; flows in id order.
 3. ``fetchflowgraph`` per flow -> `NodeObservation` s by position in the id-sorted node list,
    ``parents`` from ``in``, embedded flows nested. An embedded ``flowId`` holding ``:`` proves
@@ -30,7 +31,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -87,9 +88,12 @@ class _Tally:
 
 
 class _Crawler:
-    def __init__(self, client: ReadOnlyClient, options: CrawlOptions) -> None:
+    def __init__(
+        self, client: ReadOnlyClient, options: CrawlOptions, only: Collection[str] | None = None
+    ) -> None:
         self.client = client
         self.options = options
+        self.only = None if only is None else frozenset(only)
         self.progress = CrawlProgress(lambda: client.requests, options.progress_seconds)
         self.tally = _Tally()
         self.started_ms = int(time.time() * 1000)
@@ -135,7 +139,7 @@ class _Crawler:
     def list_projects(self) -> None:
         self.progress.start("projects", 1)
         refs = sorted(self.client.fetch_all_projects(), key=lambda p: p.id)
-        self.projects = [ref.name for ref in refs]
+        self.projects = [ref.name for ref in refs if self.only is None or ref.name in self.only]
         self.progress.tick()
 
     def list_flows(self) -> None:
@@ -286,12 +290,14 @@ def crawl_outcome(
     options: CrawlOptions | None = None,
     *,
     client: ReadOnlyClient | None = None,
+    projects: Collection[str] | None = None,
 ) -> CrawlOutcome:
-    """Crawl the server read-only; never raises for Azkaban failures (see ``missing``)."""
+    """Crawl the server read-only; never raises for Azkaban failures (see ``missing``).
+    ``projects``: crawl only the projects of these names (default: every project)."""
     options = options or CrawlOptions()
     own = client is None
     client = client or ReadOnlyClient(settings, options.gentleness(), options.retry)
-    crawler = _Crawler(client, options)
+    crawler = _Crawler(client, options, projects)
     crons: dict[tuple[str, str], str] = {}
     missing = fix = None
     try:

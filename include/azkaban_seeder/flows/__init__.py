@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from azkaban_seeder.flows.generate import flow_rng, generate_flow, iter_project_flows
+from azkaban_seeder.flows.generate import (
+    flow_rng,
+    generate_flow,
+    has_schedules,
+    iter_project_flows,
+    schedule_of,
+)
 from azkaban_seeder.flows.model import Flow, Job
 from azkaban_seeder.flows.naming import expected_flow_ids, flow_id_for, job_id_for
 from azkaban_seeder.flows.schedule import flow_cron
@@ -15,6 +21,8 @@ __all__ = [
     "flow_id_for",
     "flow_rng",
     "generate_flow",
+    "has_schedules",
     "iter_project_flows",
     "job_id_for",
+    "schedule_of",
 ]

@@ -67,3 +67,18 @@ def iter_project_flows(spec: EnvSpec, project: ProjectPlan) -> Iterator[Flow]:
     """The flows of ``project`` one at a time, in id order (never all in memory)."""
     for index in project.flow_indexes:
         yield generate_flow(spec, index)
+
+
+def has_schedules(spec: EnvSpec) -> bool:
+    """Whether flows of ``spec`` get cron schedules: a schedule window, or shape ``profile``
+    (whose flows draw theirs from the profile)."""
+    return spec.schedule != "off" or spec.shape_choices[0].kind == PROFILE_SHAPE
+
+
+def schedule_of(spec: EnvSpec, index: int) -> str | None:
+    """The Quartz cron flow ``index`` is scheduled with (None: not scheduled). The one place
+    the runner and verify ask: a profile flow's cron is drawn with its graph, so it is read
+    off the generated flow; otherwise it follows from the schedule window."""
+    if spec.shape_choices[0].kind == PROFILE_SHAPE:
+        return generate_flow(spec, index).cron
+    return flow_cron(spec, index)

@@ -24,6 +24,9 @@ class ProjectResult:
     seconds: float = 0.0
     error: str | None = None
     scheduled: int = 0
+    #: "uploaded" (new project), "repaired" (it existed with other content), "skipped"
+    #: (the server already held exactly this zip), "" when the project failed.
+    action: str = ""
 
     @property
     def ok(self) -> bool:
@@ -43,6 +46,7 @@ class ProjectResult:
             seconds=float(data.get("seconds", 0.0)),
             error=data.get("error"),
             scheduled=int(data.get("scheduled", 0)),
+            action=str(data.get("action", "")),
         )
 
 

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from azkaban_seeder.azkaban import ConnectionSettings, HealthBoard, SharedHealth
 from azkaban_seeder.azkaban.health import describe_since
+from azkaban_seeder.flows import has_schedules
 from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
 from azkaban_seeder.runner import pool
@@ -353,7 +354,7 @@ class _PoolRun:
                     self.options,
                     self.settings,
                     project.flow_count,
-                    scheduled=self.spec.schedule != "off",
+                    scheduled=has_schedules(self.spec),
                 )
                 # The project dispatched `processes` submits from now: its zip is built while
                 # this one uploads (see `zipcache`).

@@ -20,6 +20,9 @@ module the children can import.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
 import signal
 import time
@@ -29,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from azkaban_seeder import __version__
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
-from azkaban_seeder.flows import expected_flow_ids, flow_cron, flow_id_for
+from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_zip
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.runner.errors import PreUploadCheckError
@@ -94,26 +98,41 @@ class WorkerContext:
     def _build_into(
         self, project: ProjectPlan, prefetch: ProjectPlan | None, result: ProjectResult
     ) -> None:
+        stored_as = upload_name(project.name, content_key(self.spec, project))
+        # Decided before any zip is built or anything is written: an unchanged environment
+        # costs two reads per project (the download's headers name our file, the project
+        # page says it is ours).
+        if not self.options.force and self.client.uploaded_file_name(project.name) == stored_as:
+            self.client.check_ours(project.name)
+            result.action = "skipped"
+            result.flows = project.flow_count
+            return
         zip_path, summary = self.zips.obtain(project, check_zip)
         if prefetch is not None:
             self.zips.prefetch(prefetch, check_zip)
         try:
-            self.client.ensure_project(project.name)
+            created = self.client.ensure_project(project.name)
             # No per-project re-read of the flow list here: the zip was checked above and
             # `verify` compares every project afterwards; one request less per project.
-            self.client.upload_project(project.name, zip_path, timeout=self.options.upload_timeout)
+            self.client.upload_project(
+                project.name,
+                zip_path,
+                timeout=self.options.upload_timeout,
+                file_name=stored_as,
+            )
         finally:
             self.zips.discard(project.name, zip_path)
+        result.action = "uploaded" if created else "repaired"
         result.flows = int(summary.flows)
         result.bytes = int(summary.bytes)
-        if self.spec.schedule != "off":
+        if has_schedules(self.spec):
             result.scheduled = self._schedule(project)
 
     def _schedule(self, project: ProjectPlan) -> int:
         """Upsert one cron schedule per flow (`/schedule ajax=scheduleCronFlow`)."""
         count = 0
         for index in project.flow_indexes:
-            cron = flow_cron(self.spec, index)
+            cron = schedule_of(self.spec, index)
             if cron is None:
                 continue
             self.client.schedule_cron_flow(project.name, flow_id_for(index), cron)
@@ -128,6 +147,40 @@ def retry_policy(options: RunOptions) -> RetryPolicy:
         max_seconds=options.retry_max_seconds,
         outage_seconds=options.outage_seconds,
     )
+
+
+#: Bumped when the zip writers change their output for the same spec.
+CONTENT_FORMAT = 1
+
+
+def content_key(spec: EnvSpec, project: ProjectPlan) -> str:
+    """A digest of everything a project's zip and schedules are made from: the spec (minus
+    the sharding knobs), the project's flows, the profile file's bytes, the package and zip
+    format versions. Zips are deterministic functions of these, so equal keys mean equal
+    content; the key is known before any zip is built."""
+    values = spec.to_dict()
+    for name in ("projects_per_shard", "max_map_length"):
+        values.pop(name, None)
+    values.update(
+        project=project.to_dict(),
+        profile_digest=_file_digest(spec.profile) if spec.profile else "",
+        package=__version__,
+        format=CONTENT_FORMAT,
+    )
+    text = json.dumps(values, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: str) -> str:
+    return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+
+
+def upload_name(project: str, key: str) -> str:
+    """The file name a project's zip is uploaded under: it carries the content key, and the
+    server hands it back on download, so an unchanged project is recognised (and a hand
+    re-upload, which stores another name, is not mistaken for ours)."""
+    return f"{project}-{key}.zip"
 
 
 def make_client(
