@@ -17,7 +17,9 @@ is missed (it measures, it does not assert).
 3. ``apply --shape profile --profile FILE --flow-count 10000`` (its own verify), ``verify``,
    then ``compare FILE``: KS of jobs per flow, depth and fire minute of the day (< 0.05), JS of
    cadence classes and job types (< 0.05, or "not compared" with the report's reason), the
-   source's top-10 fire minutes of the week with both relative weights (within 10%).
+   source's top-10 fire minutes of the week with both relative weights (within 10%). If the
+   test environment has no schedules at all, a labelled diagnostic step (not the product
+   path) schedules the crons shape ``profile`` drew with plain ``requests`` and compares again.
 
 The crawls (profile and compare) run at ``--rate`` (default 1000 req/s) to measure the
 crawler and the server rather than the cap; production uses the default 20 req/s, and the
