@@ -549,12 +549,20 @@ def _faults_by_request(log: Path, offset: int) -> dict[str, Counter[str]]:
 
 
 def _pool_workers(cli: RunningCli) -> list[psutil.Process]:
-    """The CLI's spawn-pool workers (not the resource tracker)."""
+    """The CLI's pool workers: children of its fork server (not the server, not the
+    resource tracker)."""
     found = []
+    server = "multiprocessing.forkserver"
     for pid in _descendants(cli.pid):
         try:
             child = psutil.Process(pid)
-            if child.ppid() == cli.pid and "spawn_main" in " ".join(child.cmdline()):
+            parent = child.parent()
+            if (
+                parent is not None
+                and parent.ppid() == cli.pid
+                and server in " ".join(parent.cmdline())
+                and server in " ".join(child.cmdline())
+            ):
                 found.append(child)
         except psutil.NoSuchProcess:
             continue

@@ -3,14 +3,22 @@
 1. apply: wall time of `runner.apply` for N flows (default 10,000) on a fresh sandbox.
 2. wire limit: the same projects' zips, pre-built and the projects pre-created (both untimed),
    only POSTed (multipart ``ajax=upload``) with the same concurrency, on another fresh sandbox.
-   Ratio apply / wire (target <= 1.25).
+   Ratio apply / wire, printed with its target: <= 1.10 with a cost model; without one
+   <= 1.5 at 10,000 flows and <= 1.2 at 100,000. With more than one shard, a second wire loop
+   POSTs shard after shard with apply's concurrency per shard (``min(processes, shard)``),
+   which separates apply's own overhead from the cost of running shards one after another.
 3. naive loop: one project grown flow by flow, every call unzips the current zip, adds a flow,
    re-zips and uploads it; per-call time at 100..800 flows (sampled) and the extrapolated total.
 
-The sandbox runs as a subprocess (its own interpreter and GIL); ``--cost`` turns its upload
-cost model on (a per-upload and per-flow delay like the real server's per-flow INSERTs).
+The sandbox runs as a subprocess (its own interpreter and GIL). ``--cost`` turns its upload
+cost model on (30 ms per upload + 1.5 ms per flow, like the real server's per-flow INSERTs);
+``--cost-ms 400`` makes every upload cost 400 ms instead. ``--max-threads`` sets the sandbox's
+request-thread cap (default: the sandbox's, 20 like Azkaban's jetty.maxThreads; 0: none) and
+``--thread-per connection`` holds a thread per connection, as Azkaban's Jetty 6 does.
+``--processes 4,16`` runs parts 1 and 2 once per value.
 
     .venv/bin/python benchmarks/bench_apply.py [--flows 10000] [--processes 4] [--cost]
+    .venv/bin/python benchmarks/bench_apply.py --cost-ms 400 --processes 4,16 --skip-naive
 """
 
 from __future__ import annotations
@@ -29,15 +37,16 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import requests
 
 from azkaban_seeder.archive import build_project_zip_bytes
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
 from azkaban_seeder.flows import flow_id_for
-from azkaban_seeder.plan import ProjectPlan, plan_projects
-from azkaban_seeder.runner import apply
+from azkaban_seeder.plan import ProjectPlan, plan_projects, plan_shards
+from azkaban_seeder.runner import ProjectResult, apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.verify import independent_count
 
@@ -48,8 +57,50 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerShape:
+    """The sandbox's upload cost model and request threads for a benchmark run."""
+
+    base_ms: float = 0.0
+    per_flow_ms: float = 0.0
+    max_threads: int | None = None  # None: the sandbox's default
+    thread_per: str | None = None  # None: the sandbox's default ("request")
+
+    @property
+    def costly(self) -> bool:
+        return bool(self.base_ms or self.per_flow_ms)
+
+    def argv(self) -> list[str]:
+        """The sandbox flags of this shape."""
+        flags: list[str] = []
+        if self.costly:
+            flags += ["--cost-base-ms", f"{self.base_ms:g}", "--cost-per-flow-ms"]
+            flags += [f"{self.per_flow_ms:g}"]
+        if self.max_threads is not None:
+            flags += ["--max-threads", str(self.max_threads)]
+        if self.thread_per is not None:
+            flags += ["--thread-per", self.thread_per]
+        return flags
+
+    def describe(self) -> str:
+        cost = "off"
+        if self.costly:
+            cost = f"{self.base_ms:g} ms + {self.per_flow_ms:g} ms/flow per upload"
+        threads = {None: "sandbox default (20)", 0: "unlimited"}.get(
+            self.max_threads, str(self.max_threads)
+        )
+        return f"cost model {cost}, request threads {threads}, per {self.thread_per or 'request'}"
+
+
+def ratio_target(shape: ServerShape, flows: int) -> float:
+    """The apply / wire target: 1.10 with a cost model, else 1.5 (1.2 from 100,000 flows)."""
+    if shape.costly:
+        return 1.10
+    return 1.2 if flows >= 100_000 else 1.5
+
+
 @contextmanager
-def sandbox(cost: bool) -> Iterator[str]:
+def sandbox(shape: ServerShape) -> Iterator[str]:
     """A sandbox subprocess on a free port with a temporary data dir; yields its URL."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as data_dir:
@@ -57,9 +108,7 @@ def sandbox(cost: bool) -> Iterator[str]:
             sys.executable, "-m", "azkaban_sandbox", "--port", str(port),
             "--data-dir", data_dir, "--log-level", "WARNING",
         ]  # fmt: skip
-        if cost:
-            argv += ["--cost-base-ms", "30", "--cost-per-flow-ms", "1.5"]
-        proc = subprocess.Popen(argv)
+        proc = subprocess.Popen(argv + shape.argv())
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -77,29 +126,50 @@ def sandbox(cost: bool) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
+def server_threads(url: str) -> dict[str, Any]:
+    """The sandbox's request-thread counters (`/_sandbox/stats` `threads`)."""
+    threads: dict[str, Any] = requests.get(f"{url}/_sandbox/stats", timeout=10).json()["threads"]
+    return threads
+
+
 def _settings(url: str) -> ConnectionSettings:
     return ConnectionSettings(url=url, user="azkaban", password="azkaban", timeout=120.0)
 
 
-def bench_apply(spec: EnvSpec, options: RunOptions, cost: bool) -> float:
-    with sandbox(cost) as url:
+def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> float:
+    with sandbox(shape) as url:
         settings = _settings(url)
+        first: list[float] = []
+
+        def done(_result: ProjectResult) -> None:
+            if not first:
+                first.append(time.perf_counter())
+
         started = time.perf_counter()
-        result = apply(spec, settings, options)
+        result = apply(spec, settings, options, on_progress=done)
         seconds = time.perf_counter() - started
+        threads = server_threads(url)
         counted = independent_count(settings, spec.prefix)
     print(
         f"apply:      {seconds:8.2f}s  {result.flows} flows uploaded, "
         f"{len(result.failed)} failed, independent count {counted}, "
-        f"{result.flows / seconds:8.1f} flows/s"
+        f"{result.flows / seconds:8.1f} flows/s; first project done after "
+        f"{(first[0] if first else started) - started:.2f}s; server threads busy at most "
+        f"{threads['busy_max']}, queued at most {threads['queued_max']}"
     )
     return seconds
 
 
-def bench_wire(spec: EnvSpec, processes: int, cost: bool) -> float:
+def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool = False) -> float:
+    """POST the pre-built zips from `processes` threads: all at once, or (`by_shard`) shard
+    after shard with at most `min(processes, shard)` in flight, like `apply`."""
     projects = plan_projects(spec)
+    index = {p.name: n for n, p in enumerate(projects)}
+    waves = [[index[p.name] for p in shard.projects] for shard in plan_shards(spec)]
+    if not by_shard:
+        waves = [list(range(len(projects)))]
     zips = [build_project_zip_bytes(spec, p)[0] for p in projects]
-    with sandbox(cost) as url:
+    with sandbox(shape) as url:
         settings = _settings(url)
         with AzkabanClient(settings) as client:
             for project in projects:
@@ -120,15 +190,34 @@ def bench_wire(spec: EnvSpec, processes: int, cost: bool) -> float:
             # pool starts, which is inside its timing: the comparison favours the wire loop).
             list(pool.map(lambda _i: None, range(processes)))
             started = time.perf_counter()
-            list(pool.map(post, range(len(projects))))
+            for wave in waves:
+                list(pool.map(post, wave))
             seconds = time.perf_counter() - started
         for client in clients:
             client.close()
+        threads = server_threads(url)
+    label = "by shard:  " if by_shard else "wire limit:"
     print(
-        f"wire limit: {seconds:8.2f}s  {len(projects)} pre-built zips POSTed, "
-        f"{spec.flow_count / seconds:8.1f} flows/s"
+        f"{label} {seconds:8.2f}s  {len(projects)} pre-built zips POSTed"
+        f"{f' in {len(waves)} shards' if by_shard else ''}, "
+        f"{spec.flow_count / seconds:8.1f} flows/s; server threads busy at most "
+        f"{threads['busy_max']}, queued at most {threads['queued_max']}"
     )
     return seconds
+
+
+def compare(spec: EnvSpec, processes: int, shape: ServerShape) -> None:
+    """Parts 1 and 2 for one process count: apply, the wire limit(s) and the ratios."""
+    options = RunOptions(processes=processes, upload_timeout=120.0)
+    print(f"--- {processes} processes, {shape.describe()}")
+    applied = bench_apply(spec, options, shape)
+    wire = bench_wire(spec, processes, shape)
+    target = ratio_target(shape, spec.flow_count)
+    print(f"ratio apply / wire limit: {applied / wire:.2f} (target <= {target:.2f})")
+    if spec.shard_count > 1:
+        shaped = bench_wire(spec, processes, shape, by_shard=True)
+        print(f"ratio apply / by-shard wire: {applied / shaped:.2f} (apply's own overhead)")
+    print(peak_rss())
 
 
 def _naive_call(spec: EnvSpec, current: bytes, index: int) -> bytes:
@@ -145,10 +234,10 @@ def _naive_call(spec: EnvSpec, current: bytes, index: int) -> bytes:
     return out.getvalue()
 
 
-def bench_naive(spec: EnvSpec, sizes: list[int], calls: int, cost: bool) -> None:
+def bench_naive(spec: EnvSpec, sizes: list[int], calls: int, shape: ServerShape) -> None:
     big = replace(spec, flow_count=max(sizes) + calls, flows_per_project=max(sizes) + calls)
     per_call: dict[int, float] = {}
-    with sandbox(cost) as url, AzkabanClient(_settings(url)) as client:
+    with sandbox(shape) as url, AzkabanClient(_settings(url)) as client:
         client.create_project("naive", "bench")
         for size in sizes:
             current = build_project_zip_bytes(big, ProjectPlan("naive", 0, size - 1))[0]
@@ -183,8 +272,15 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=10_000)
     parser.add_argument("--flows-per-project", type=int, default=100)
     parser.add_argument("--projects-per-shard", type=int, default=10)
-    parser.add_argument("--processes", type=int, default=min(4, os.cpu_count() or 1))
-    parser.add_argument("--cost", action="store_true", help="turn the sandbox cost model on")
+    parser.add_argument(
+        "--processes",
+        default=str(min(4, os.cpu_count() or 1)),
+        help="worker processes per shard; a comma-separated list runs each",
+    )
+    parser.add_argument("--cost", action="store_true", help="cost model 30 ms + 1.5 ms/flow")
+    parser.add_argument("--cost-ms", type=float, default=0.0, help="cost model MS per upload")
+    parser.add_argument("--max-threads", type=int, default=None, help="sandbox request threads")
+    parser.add_argument("--thread-per", choices=("request", "connection"), default=None)
     parser.add_argument("--naive-sizes", default="100,200,400,800")
     parser.add_argument("--naive-calls", type=int, default=3)
     parser.add_argument("--skip-naive", action="store_true")
@@ -197,20 +293,19 @@ def main() -> None:
         projects_per_shard=args.projects_per_shard,
         prefix="bench",
     )
-    options = RunOptions(processes=args.processes, upload_timeout=120.0)
+    base, per_flow = (args.cost_ms, 0.0) if args.cost_ms else (30.0, 1.5) if args.cost else (0, 0)
+    shape = ServerShape(base, per_flow, args.max_threads, args.thread_per)
+    counts = [int(p) for p in args.processes.split(",")]
     print(
         f"{spec.flow_count} flows, {spec.project_count} projects, {spec.shard_count} shards, "
-        f"{args.processes} processes, cost model {'on' if args.cost else 'off'}, "
-        f"{os.cpu_count()} CPUs"
+        f"processes {','.join(map(str, counts))}, {shape.describe()}, {os.cpu_count()} CPUs"
     )
     if not args.only_naive:
-        applied = bench_apply(spec, options, args.cost)
-        wire = bench_wire(spec, args.processes, args.cost)
-        print(f"ratio apply / wire limit: {applied / wire:.2f} (target <= 1.25)")
-        print(peak_rss())
+        for processes in counts:
+            compare(spec, processes, shape)
     if not args.skip_naive:
         sizes = [int(s) for s in args.naive_sizes.split(",")]
-        bench_naive(spec, sizes, args.naive_calls, args.cost)
+        bench_naive(spec, sizes, args.naive_calls, shape)
     print(peak_rss())
 
 

@@ -97,6 +97,28 @@ def test_summary_table_lists_shards_retries_failures_and_verify() -> None:
     assert "verify: MISMATCH  present 20/30  missing 10" in text
 
 
+def test_summary_counts_projects_verify_could_not_read() -> None:
+    # Regression: unreadable projects were in no count of the summary line.
+    verify = VerifyReport(expected_projects=3, expected_flows=30, present=10)
+    verify.errors = {"rep_00002": "ServerUnreachable: down", "rep_00001": "RequestTimeout: x"}
+    verify.unread_flows = verify.missing_project_flows = 20
+    clean = [s for s in _shards() if s.shard_index == 0]
+
+    report = build_report(SPEC, clean, verify, seconds=4.0)
+    text = format_summary(report)
+
+    assert report.ok is False and text.splitlines()[0] == "result: FAILED"
+    assert "missing 20  unexpected 0  missing projects 0  unreadable projects 2" in text
+    assert (
+        "read errors: 2 project(s), 20 flow(s) not read (counted as missing); "
+        "first: rep_00001: RequestTimeout: x"
+    ) in text
+    assert report.to_dict()["verify"]["error_count"] == 2
+    clean_verify = VerifyReport(expected_projects=2, expected_flows=20, present=20)
+    assert "unreadable projects 0" in format_summary(build_report(SPEC, clean, clean_verify, 1.0))
+    assert "read errors" not in format_summary(build_report(SPEC, clean, clean_verify, 1.0))
+
+
 def test_json_round_trip_through_a_file_keeps_every_number(tmp_path) -> None:  # type: ignore[no-untyped-def]
     verify = VerifyReport(expected_projects=3, expected_flows=30, present=20)
     verify.missing_projects.append("rep_00002")

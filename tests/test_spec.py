@@ -27,7 +27,7 @@ def test_defaults_match_the_contract() -> None:
     assert spec.to_dict() == {
         "flow_count": 10_000,
         "flows_per_project": 100,
-        "projects_per_shard": 10,
+        "projects_per_shard": 0,
         "prefix": "stress",
         "flow_format": "1.0",
         "shape": "single",
@@ -36,9 +36,39 @@ def test_defaults_match_the_contract() -> None:
         "schedule": "off",
         "profile": "",
         "max_map_length": 1024,
+        "parallel_shards": 1,
     }
     assert spec.project_count == 100
-    assert spec.shard_count == 10
+    # Auto sizing: one shard per parallel slot (the CLI runs one shard at a time).
+    assert (spec.shard_size, spec.shard_count) == (100, 1)
+
+
+@pytest.mark.parametrize(
+    ("flows", "per_project", "slots", "max_map", "size", "count"),
+    [
+        (100_000, 100, 4, 1024, 250, 4),  # one wave of 4 shards
+        (100_000, 100, 3, 1024, 334, 3),  # uneven: the last shard is smaller
+        (1_000, 100, 16, 1024, 1, 10),  # fewer projects than slots: one project each
+        (1_000_000, 1, 2_000, 1024, 977, 1024),  # more slots than max_map_length
+        (50, 100, 4, 1024, 1, 1),
+    ],
+)
+def test_auto_shard_size_makes_one_wave_of_the_parallel_slots(
+    flows: int, per_project: int, slots: int, max_map: int, size: int, count: int
+) -> None:
+    spec = EnvSpec(
+        flow_count=flows,
+        flows_per_project=per_project,
+        parallel_shards=slots,
+        max_map_length=max_map,
+    )
+    assert (spec.shard_size, spec.shard_count) == (size, count)
+    assert spec.shard_count <= min(slots, max_map)
+
+
+def test_explicit_projects_per_shard_ignores_the_slots() -> None:
+    spec = EnvSpec(flow_count=100_000, projects_per_shard=10, parallel_shards=4)
+    assert (spec.shard_size, spec.shard_count) == (10, 100)
 
 
 def test_from_mapping_coerces_cli_strings_and_roundtrips_through_json() -> None:
@@ -78,8 +108,9 @@ def test_error_string_names_field_problem_and_fix() -> None:
         ("flow_count", "1.5"),
         ("flows_per_project", 0),
         ("flows_per_project", 5_001),
-        ("projects_per_shard", 0),
-        ("projects_per_shard", 1_001),
+        ("projects_per_shard", -1),
+        ("projects_per_shard", 100_001),
+        ("parallel_shards", 0),
         ("max_map_length", 0),
         ("seed", -1),
     ],

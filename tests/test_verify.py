@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from azkaban_seeder.archive import build_project_zip_bytes
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, RetryPolicy
 from azkaban_seeder.flows import flow_id_for
 from azkaban_seeder.plan import ProjectPlan, plan_projects
+from azkaban_seeder.report import verify_lines
 from azkaban_seeder.runner import apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
-from azkaban_seeder.verify import independent_count, project_pattern, verify
+from azkaban_seeder.verify import VerifyReport, independent_count, project_pattern, verify
 from unique_names import unique_prefix
 
 
@@ -88,6 +91,29 @@ def test_verify_compares_schedules_flow_by_flow(settings: ConnectionSettings, pr
     assert list(report.schedule_wrong[first.name]) == [flow_id_for(1)]
     assert "0 59 23 ? * *" in report.schedule_wrong[first.name][flow_id_for(1)]
     assert not report.ok
+
+
+def test_projects_that_could_not_be_read_are_counted_so_verify_never_looks_clean(
+    sandbox: Any, settings: ConnectionSettings, prefix: str
+) -> None:
+    # Regression: a verify whose reads failed (a dead server) printed "missing 15 ... missing
+    # projects 0" with no word of the unreadable projects: `errors` was in no count.
+    spec = _spec(prefix)
+    assert apply(spec, settings, OPTIONS).ok
+    sandbox.server.controls.set_faults(rate=1.0, seed=1, kinds=["http500"])
+    client = AzkabanClient(settings, RetryPolicy(attempts=1).with_waits(0))
+
+    report = verify(spec, client, plan_projects(spec))
+
+    assert not report.ok
+    assert (report.error_count, report.unread_flows, report.present) == (3, 15, 0)
+    assert report.missing_count == 15 and report.missing_projects == []
+    data = report.to_dict()
+    assert (data["ok"], data["error_count"], data["unread_flows"]) == (False, 3, 15)
+    assert VerifyReport.from_dict(data) == report
+    text = "\n".join(verify_lines(report))
+    assert "verify: MISMATCH" in text and "unreadable projects 3" in text
+    assert "read errors: 3 project(s), 15 flow(s) not read" in text
 
 
 def test_project_pattern_matches_planned_names_only() -> None:

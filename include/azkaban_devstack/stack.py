@@ -5,6 +5,11 @@ interpreter's ``bin/`` first on ``PATH`` (the LocalExecutor and the dag-processo
 ``airflow`` processes by name). Configuration travels as ``AIRFLOW__SECTION__KEY`` variables so
 nothing is written to the user's ``~/airflow``. ``stop()`` signals every process group and every
 descendant it can still see, so no task or Pool worker outlives the stack.
+
+Several Celery workers on one machine (`CeleryWorker`, `local_celery_workers`): each has its
+own Celery node name, log file and task hostname (the ``hostname`` its task instances record),
+a loopback address of its own (``127.0.0.N``) so the api-server can still reach the one worker
+log server for a running task's log; see `local_celery_workers`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,91 @@ COMPONENT_COMMANDS: dict[str, tuple[str, ...]] = {
 
 class StackError(RuntimeError):
     """A component failed to start or died; the message points at its log file."""
+
+
+#: ``[core] hostname_callable`` of the stack's `CeleryWorker` processes (and their tasks).
+WORKER_HOSTNAME_CALLABLE = "azkaban_devstack.stack.worker_hostname"
+#: The variable `worker_hostname` answers with (set per worker by `CeleryWorker`).
+WORKER_HOSTNAME_ENV = "AZKABAN_DEVSTACK_HOSTNAME"
+
+
+def worker_hostname() -> str:
+    """``[core] hostname_callable`` of a stack worker: ``$AZKABAN_DEVSTACK_HOSTNAME``, else
+    the machine's FQDN (Airflow's default). Imported by Airflow in the worker and its tasks."""
+    return os.environ.get(WORKER_HOSTNAME_ENV) or socket.getfqdn()
+
+
+@dataclass(frozen=True)
+class CeleryWorker:
+    """One ``airflow celery worker`` of a stack; build several with `local_celery_workers`.
+
+    ``name`` is its Celery node name (``--celery-hostname``, shown as ``celery@<name>``; plain,
+    without Celery's ``@`` or ``%h``) and names its log file. ``hostname`` is what its task
+    instances record as ``hostname`` (the worker's ``[core] hostname_callable`` is
+    `worker_hostname`) and where the api-server asks for a running task's log
+    (``http://<hostname>:<worker_log_server_port>/log/...``), so it must reach this machine.
+    ``serve_logs`` starts the worker log server on the stack's port: one worker per stack,
+    since every worker would bind the same port (the others run with ``--skip-serve-logs``).
+    ``concurrency`` is ``--concurrency`` (None: ``[celery] worker_concurrency``); ``env`` is
+    extra environment for this worker only.
+    """
+
+    name: str
+    hostname: str
+    concurrency: int | None = None
+    serve_logs: bool = True
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def component(self) -> str:
+        """The stack's component name (``celery:<name>``; log ``celery-<name>.log``)."""
+        return f"celery:{self.name}"
+
+    @property
+    def node(self) -> str:
+        """The Celery node name the worker announces (``celery@<name>``)."""
+        return f"celery@{self.name}"
+
+    def command(self) -> tuple[str, ...]:
+        """The ``airflow`` arguments that start this worker."""
+        args = ["celery", "worker", "--celery-hostname", self.name]
+        if self.concurrency is not None:
+            args += ["--concurrency", str(self.concurrency)]
+        if not self.serve_logs:
+            args.append("--skip-serve-logs")
+        return tuple(args)
+
+    def environment(self) -> dict[str, str]:
+        """What this worker adds to the stack's environment."""
+        return {
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": WORKER_HOSTNAME_CALLABLE,
+            WORKER_HOSTNAME_ENV: self.hostname,
+            **self.env,
+        }
+
+
+def local_celery_workers(count: int, concurrency: int | None = None) -> tuple[CeleryWorker, ...]:
+    """``count`` workers on this machine: ``worker-1``..``worker-N`` with task hostnames
+    ``127.0.0.1``..``127.0.0.N``; only the first serves logs.
+
+    Why loopback addresses: the api-server reads a finished task's log from the shared log
+    folder, but a running task's log from ``http://<ti.hostname>:<port>``, one port for every
+    worker. Made-up names would not resolve; ``127.0.0.N`` all reach this machine (Linux routes
+    all of 127/8 to loopback), where the first worker's log server (bound to every address)
+    serves every worker's files, since they share the log folder. Distinct per-worker ports
+    would not help: the api-server knows only one ``worker_log_server_port``.
+    """
+    if not 1 <= count <= 254:
+        raise ValueError(f"count must be from 1 to 254 (loopback 127.0.0.N), got {count}")
+    return tuple(
+        CeleryWorker(
+            name=f"worker-{n}",
+            hostname=f"127.0.0.{n}",
+            concurrency=concurrency,
+            serve_logs=n == 1,
+        )
+        for n in range(1, count + 1)
+    )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -112,6 +202,11 @@ class EmbeddedAirflow:
 
     ``home`` becomes ``AIRFLOW_HOME`` (SQLite DB, logs, generated admin password). Use it as a
     context manager so ``stop()`` runs even when a test fails.
+
+    Workers: ``workers`` holds commands started as they are with the shared environment
+    (``"celery worker"`` -> ``airflow celery worker``); ``celery_workers`` holds `CeleryWorker`
+    specs (``local_celery_workers(2, concurrency=2)``), each with its own node name, log file
+    and environment; ``start()`` returns once every one of them is ready for tasks.
     """
 
     home: Path
@@ -125,6 +220,8 @@ class EmbeddedAirflow:
     parallelism: int = 16
     start_timeout: float = 180.0
     workers: tuple[str, ...] = ()
+    celery_workers: tuple[CeleryWorker, ...] = ()
+    worker_ready_timeout: float = 120.0
     components: list[Component] = field(default_factory=list, init=False)
     api: AirflowRestClient | None = field(default=None, init=False)
 
@@ -133,6 +230,7 @@ class EmbeddedAirflow:
         self.dags_folder = Path(self.dags_folder).resolve()
         self.plugins_folder = Path(self.plugins_folder).resolve()
         self._secret = secrets.token_hex(32)
+        self._check_celery_workers()
         # Scheduler (LocalExecutor) and Celery workers serve task logs on 8793 by default:
         # a private port lets two stacks (a test and `make run`) share the machine.
         self._log_server_port = free_port()
@@ -202,6 +300,9 @@ class EmbeddedAirflow:
             self._wait_for_api()
             for name in self._component_names():
                 self._spawn(name, COMPONENT_COMMANDS.get(name, (name,)))
+            for worker in self.celery_workers:
+                self._spawn(worker.component, worker.command(), worker.environment())
+            self.wait_for_celery_workers()
             self.api = AirflowRestClient(self.base_url, ADMIN_USER, self.admin_password())
             self.api.token()
         except BaseException:
@@ -237,7 +338,42 @@ class EmbeddedAirflow:
             )
         return result
 
-    def _spawn(self, name: str, args: tuple[str, ...]) -> None:
+    def _check_celery_workers(self) -> None:
+        names = [w.name for w in self.celery_workers]
+        if len(set(names)) != len(names) or any(c in n for n in names for c in "@% "):
+            raise StackError(f"celery worker names must differ and be plain: {names}")
+        if sum(w.serve_logs for w in self.celery_workers) > 1:
+            raise StackError("at most one celery worker may serve logs (they share the port)")
+
+    def wait_for_celery_workers(self) -> None:
+        """Wait (bounded) until every `CeleryWorker` has logged ``celery@<name> ready.``.
+
+        A run triggered earlier could land on the first worker up only; this makes the
+        workers' share of the tasks a matter of their slots, not of their start-up race.
+        """
+        deadline = time.monotonic() + self.worker_ready_timeout
+        logs = {c.name: c.log_path for c in self.components}
+        waiting = list(self.celery_workers)
+        while waiting:
+            self.check_alive()
+            waiting = [
+                w
+                for w in waiting
+                if f"{w.node} ready." not in logs[w.component].read_text(errors="replace")
+            ]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                late = ", ".join(f"{w.node} ({logs[w.component]})" for w in waiting)
+                raise StackError(
+                    f"celery workers not ready within {self.worker_ready_timeout:.0f}s "
+                    f"(no 'ready.' line at INFO level): {late}"
+                )
+            time.sleep(0.5)
+
+    def _spawn(
+        self, name: str, args: tuple[str, ...], extra_env: Mapping[str, str] | None = None
+    ) -> None:
         if name.startswith("worker:"):
             # e.g. "worker:celery worker" -> airflow celery worker
             args = tuple(name.split(":", 1)[1].split())
@@ -246,7 +382,7 @@ class EmbeddedAirflow:
         log_file = log_path.open("ab")
         process = subprocess.Popen(
             ["airflow", *args],
-            env=self.environment(),
+            env={**self.environment(), **(extra_env or {})},
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=log_file,

@@ -1,7 +1,8 @@
 """The sandbox settings: one table of truth for every `SandboxConfig` field.
 
 Each field is declared once: the annotation is its type, `default` its default and
-`metadata=about(help, minimum=, maximum=, choices=)` its help text and bounds. `SETTINGS`
+`metadata=about(help, minimum=, maximum=, choices=)` its help text and bounds (`choices`: the
+names a tuple field may combine, or the values a str field picks one of). `SETTINGS`
 (name -> `Setting`, built from the dataclass fields) is what everything else reads, at call
 time: `SandboxConfig` validates itself against it, `cli.py` builds one flag per setting from it
 (help, default, bounds in the help line) and the test-control API checks fault and cost updates
@@ -18,6 +19,9 @@ from typing import Any
 
 from azkaban_sandbox.faults import FAULT_KINDS
 from azkaban_sandbox.users import PERMISSION_TYPES
+
+# What holds one of the `max_threads` request threads (docs/sandbox.md, "Request threads").
+THREAD_HOLDERS = ("request", "connection")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Setting:
         noun = {"int": "an integer", "float": "a number", "path": "a directory"}.get(
             self.kind, "a non-empty string"
         )
+        if self.choices and self.kind == "str":
+            return "one of " + ", ".join(self.choices)
         if self.choices:
             return "a comma-separated subset of " + ",".join(self.choices)
         if self.minimum is not None and self.maximum is not None:
@@ -75,7 +81,11 @@ def _number(integer: bool) -> Callable[[Setting, Any], str | None]:
 
 
 def _text(setting: Setting, value: Any) -> str | None:
-    return None if isinstance(value, str) and value else f"not {setting.bounds()}"
+    if not isinstance(value, str) or not value:
+        return f"not {setting.bounds()}"
+    if setting.choices and value not in setting.choices:
+        return f"unknown; use {setting.bounds()}"
+    return None
 
 
 def _path(setting: Setting, value: Any) -> str | None:
@@ -179,6 +189,30 @@ class SandboxConfig:
     )
     request_queue_size: int = field(
         default=256, metadata=about("TCP accept queue", minimum=1, maximum=65535)
+    )
+    max_threads: int = field(
+        default=20,
+        metadata=about(
+            "request threads, like Azkaban's jetty.maxThreads: requests beyond wait in a "
+            "queue; 0: unlimited",
+            minimum=0,
+            maximum=10_000,
+        ),
+    )
+    thread_per: str = field(
+        default="request",
+        metadata=about(
+            "what holds a request thread: a request while it is handled, or a connection "
+            "until it closes (Jetty 6's blocking connector, idle keep-alive included)",
+            choices=THREAD_HOLDERS,
+        ),
+    )
+    max_idle_seconds: float = field(
+        default=200.0,
+        metadata=about(
+            "an idle keep-alive connection is closed after this (Jetty maxIdleTime); 0: never",
+            minimum=0,
+        ),
     )
 
     def __post_init__(self) -> None:

@@ -1,12 +1,13 @@
 """Test controls (not Azkaban): `SandboxControls` over a sandbox's state, and their HTTP form.
 
 The controls change only the shared `SandboxState` (faults, clock, costs, upload rejections,
-sessions) and read its counters; they know nothing of the app or the HTTP server. New values
+sessions) and read its counters; they know nothing of the app or the HTTP server (which adds
+its request-thread counters through `add_counters`, as a plain `Counters` object). New values
 are checked against the settings table (`config.SETTINGS`), so a control call accepts exactly
 what the config and the CLI accept. Over HTTP (JSON in and out, no auth):
 
-GET        /_sandbox/stats                 request (by call, in flight), fault, upload counters
-POST       /_sandbox/stats/reset           zero the request counters and the in-flight maximum
+GET        /_sandbox/stats                 request (by call, in flight), thread, fault, upload stats
+POST       /_sandbox/stats/reset           zero the request counters and the in-flight maxima
 PUT|POST   /_sandbox/faults                {"rate", "seed", "kinds", "slow_seconds"}
 POST       /_sandbox/reject-uploads        {"projects": [...], "message": "..."}
 POST       /_sandbox/costs                 {"base_ms", "per_flow_ms", "per_mib_ms"}
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from azkaban_sandbox.config import check
 from azkaban_sandbox.faults import FaultSettings
@@ -55,14 +56,32 @@ def _checked(values: Mapping[str, Any], keys: dict[str, str], current: dict[str,
     return merged
 
 
+class Counters(Protocol):
+    """Counters kept outside the state (the HTTP server's request threads)."""
+
+    def stats(self) -> dict[str, Any]:
+        """The counters now (JSON-ready)."""
+        ...
+
+    def reset(self) -> None:
+        """Start the maxima afresh (what is in progress stays counted)."""
+        ...
+
+
 class SandboxControls:
     """Faults, clock, costs, upload rejections, sessions and stats of one sandbox."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self._counters: dict[str, Counters] = {}
+
+    def add_counters(self, name: str, counters: Counters) -> None:
+        """Report `counters.stats()` as `stats()[name]`; `reset_stats()` resets them too."""
+        self._counters[name] = counters
 
     def stats(self) -> dict[str, Any]:
-        """Request counts, fault counts by kind, upload counters, current settings."""
+        """Request counts, fault counts by kind, upload counters, current settings, and the
+        counters added with `add_counters` (the HTTP server's `threads`)."""
         state = self.state
         requests = state.requests.snapshot()
         in_flight, in_flight_max = state.requests.in_flight_now_and_max()
@@ -84,6 +103,7 @@ class SandboxControls:
             "costs": state.costs.to_dict(),
             "rejected_projects": sorted(uploads.rejections),
             "clock_offset_seconds": state.clock.advance(0),
+            **{name: counters.stats() for name, counters in self._counters.items()},
         }
 
     @staticmethod
@@ -131,8 +151,11 @@ class SandboxControls:
         return self.state.sessions.expire_all()
 
     def reset_stats(self) -> dict[str, Any]:
-        """Zero the request counters and the in-flight maximum; returns the fresh stats."""
+        """Zero the request counters and the in-flight (and thread) maxima; returns the fresh
+        stats."""
         self.state.requests.reset()
+        for counters in self._counters.values():
+            counters.reset()
         return self.stats()
 
     def load_executions(self, executions: Any) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 A real upload costs roughly a fixed overhead, one INSERT per flow and one chunk round-trip per
 10 MiB (docs/azkaban-reference.md 6.1); `CostModel` turns that into a sleep inside the
-per-project persist lock. Off (all zero) by default.
+per-project persist lock. The sleep runs on the request's thread, so while it lasts the request
+holds one of the server's `max_threads` request threads (server.py `RequestThreads`): slow
+uploads fill the pool and the requests behind them queue, as on a real server. Off (all zero)
+by default.
 """
 
 from __future__ import annotations

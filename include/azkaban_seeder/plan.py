@@ -1,7 +1,7 @@
 """Split an `EnvSpec` into projects and shards.
 
 A project holds ``flows_per_project`` consecutive flows (the last one may hold fewer); a shard
-holds ``projects_per_shard`` consecutive projects and is the unit one Airflow mapped task
+holds ``spec.shard_size`` consecutive projects and is the unit one Airflow mapped task
 instance works on. Plans are small JSON-able records (names and counts, never flow bodies), so
 they travel through XCom and into worker processes cheaply. Everything is a pure function of the
 spec: the same spec gives the same names on every run, which is what makes a rebuild idempotent.
@@ -126,7 +126,7 @@ def plan_projects(spec: EnvSpec) -> list[ProjectPlan]:
 def plan_shards(spec: EnvSpec) -> list[Shard]:
     """All shards; their count is ``spec.shard_count`` (<= ``max_map_length`` by validation)."""
     projects = plan_projects(spec)
-    per = spec.projects_per_shard
+    per = spec.shard_size
     return [
         Shard(n, tuple(projects[start : start + per]))
         for n, start in enumerate(range(0, len(projects), per))

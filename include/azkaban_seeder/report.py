@@ -226,7 +226,14 @@ def verify_lines(verify: VerifyReport | None) -> list[str]:
         f"/{verify.expected_flows}  missing {verify.missing_count}"
         f"  unexpected {verify.unexpected_count}"
         f"  missing projects {len(verify.missing_projects)}"
+        f"  unreadable projects {verify.error_count}"
     ]
+    if verify.errors:
+        first, reason = min(verify.errors.items())
+        lines.append(
+            f"read errors: {verify.error_count} project(s), {verify.unread_flows} flow(s) not "
+            f"read (counted as missing); first: {first}: {reason}"
+        )
     if verify.schedules_checked:
         lines.append(
             f"schedules: missing {sum(len(v) for v in verify.schedule_missing.values())}"

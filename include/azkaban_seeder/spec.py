@@ -11,7 +11,9 @@ The limits come from Azkaban and Airflow:
   (``POST /manager?action=create``) and fit its ``projects.name VARCHAR(64)``; we exclude ``|``
   on purpose (it is legal but unusual and breaks shell-quoted names);
 - the number of shards must fit Airflow's ``[core] max_map_length``, because the DAG maps one
-  task instance per shard.
+  task instance per shard. By default (``projects_per_shard`` 0) the plan sizes shards itself:
+  one shard per parallel slot (``parallel_shards``), so every shard task starts once and all
+  run at the same time (see `EnvSpec.shard_size`).
 
 Shapes (the job graph of each flow):
 
@@ -88,13 +90,13 @@ _ENV_FIELD_LIST = (
     Field(
         "projects_per_shard",
         "integer",
-        10,
+        0,
         "Projects per shard",
-        "projects per shard (one Airflow mapped task each); the shard count must fit "
-        "Airflow's [core] max_map_length",
+        "projects per shard (one Airflow mapped task each); 0 = auto: one shard per "
+        "parallel shard slot; the shard count must fit Airflow's [core] max_map_length",
         SIZE,
-        minimum=1,
-        maximum=1_000,
+        minimum=0,
+        maximum=100_000,
     ),
     # Azkaban's own rule is [a-zA-Z][a-zA-Z_0-9|-]*; "|" is left out on purpose (legal, but it
     # breaks shell-quoted names). prefix + "_" + up to 6 digits must fit projects.name
@@ -182,6 +184,19 @@ _ENV_FIELD_LIST = (
         1024,
         "Max shards",
         "Airflow's [core] max_map_length: the most shards a plan may have",
+        minimum=1,
+        maximum=1_000_000,
+        form=False,
+    ),
+    # Filled in by whoever runs the shards: the DAG from its parallel-shard cap, the CLI
+    # (one shard after another) with 1.
+    Field(
+        "parallel_shards",
+        "integer",
+        1,
+        "Parallel shards",
+        "how many shards run at the same time: auto sizing (projects_per_shard 0) makes "
+        "this many shards",
         minimum=1,
         maximum=1_000_000,
         form=False,
@@ -461,6 +476,7 @@ class EnvSpec:
     schedule: str = ENV_FIELDS["schedule"].default
     profile: str = ENV_FIELDS["profile"].default
     max_map_length: int = ENV_FIELDS["max_map_length"].default
+    parallel_shards: int = ENV_FIELDS["parallel_shards"].default
 
     def __post_init__(self) -> None:
         self.validate()
@@ -479,8 +495,21 @@ class EnvSpec:
         return math.ceil(self.flow_count / self.flows_per_project)
 
     @property
+    def shard_size(self) -> int:
+        """Projects per shard: ``projects_per_shard``, or with 0 (auto) the fewest that make
+        at most ``parallel_shards`` shards (and at most ``max_map_length``).
+
+        Auto makes one wave: each shard task pays its start-up (task process, worker pool,
+        logins) once, and no shard waits for a free slot. A failed shard re-run re-checks
+        all its projects, but unchanged ones are skipped (incremental converge)."""
+        if self.projects_per_shard:
+            return self.projects_per_shard
+        shards = max(1, min(self.project_count, self.parallel_shards, self.max_map_length))
+        return math.ceil(self.project_count / shards)
+
+    @property
     def shard_count(self) -> int:
-        return math.ceil(self.project_count / self.projects_per_shard)
+        return math.ceil(self.project_count / self.shard_size)
 
     @property
     def shape_choices(self) -> tuple[ShapeChoice, ...]:

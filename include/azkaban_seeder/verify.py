@@ -46,7 +46,9 @@ class VerifyReport:
 
     ``missing`` / ``unexpected``: per existing project, planned flows absent / extra flows
     present. ``missing_projects``: planned projects that do not exist (all their flows are
-    counted in ``missing_count``). ``errors``: projects whose flows could not be fetched.
+    counted in ``missing_count``). ``errors``: projects whose flows could not be fetched
+    (``error_count`` of them); their ``unread_flows`` are not confirmed present, so they are
+    counted in ``missing_count`` too, and any error makes the report not ``ok``.
     """
 
     expected_projects: int = 0
@@ -57,6 +59,7 @@ class VerifyReport:
     missing_projects: list[str] = field(default_factory=list)
     missing_project_flows: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    unread_flows: int = 0
     schedules_checked: bool = False
     schedule_missing: dict[str, list[str]] = field(default_factory=dict)
     schedule_wrong: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -69,6 +72,11 @@ class VerifyReport:
     @property
     def unexpected_count(self) -> int:
         return sum(len(v) for v in self.unexpected.values())
+
+    @property
+    def error_count(self) -> int:
+        """Planned projects whose flows could not be read."""
+        return len(self.errors)
 
     @property
     def ok(self) -> bool:
@@ -99,6 +107,8 @@ class VerifyReport:
             "unexpected": self.unexpected,
             "missing_projects": self.missing_projects,
             "missing_project_flows": self.missing_project_flows,
+            "error_count": self.error_count,
+            "unread_flows": self.unread_flows,
             "errors": self.errors,
             "schedules_checked": self.schedules_checked,
             "schedule_missing_count": sum(len(v) for v in self.schedule_missing.values()),
@@ -195,12 +205,15 @@ def verify(
     report.missing_projects.sort()
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
-        "verify: %d/%d flows present, %d missing, %d unexpected, %d missing project(s)",
+        "verify: %d/%d flows present, %d missing, %d unexpected, %d missing project(s), "
+        "%d unreadable project(s) (%d flows not read)",
         report.present,
         report.expected_flows,
         report.missing_count,
         report.unexpected_count,
         len(report.missing_projects),
+        report.error_count,
+        report.unread_flows,
     )
     return report
 
@@ -210,6 +223,7 @@ def _compare(
 ) -> None:
     if error is not None:
         report.errors[plan.name] = error
+        report.unread_flows += plan.flow_count
         report.missing_project_flows += plan.flow_count
         return
     if actual is None:

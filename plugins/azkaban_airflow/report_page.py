@@ -76,7 +76,7 @@ def _header(report: RunReport, dag_id: str, json_url: str) -> str:
         f"{escape(report.run_id or '-')}</b> &middot; "
         f'<a href="{escape(json_url)}" download>Download the report JSON</a></p>'
         f"<p>{_n(spec.flow_count)} flows, {_n(spec.flows_per_project)} per project, "
-        f"{_n(spec.projects_per_shard)} projects per shard, prefix "
+        f"{_n(spec.shard_size)} projects per shard, prefix "
         f"<b>{escape(spec.prefix)}</b>, shape {escape(spec.shape)}, format "
         f"{escape(spec.flow_format)}, schedules {escape(spec.schedule)} &middot; "
         f'<span data-seconds="{report.seconds}">{_n(report.seconds, 1)} s</span>, '

@@ -1,8 +1,10 @@
 """Deployment settings of the Airflow glue: every environment variable it reads, in one place.
 
 - ``AZKABAN_SEEDER_CONN_ID`` (default ``azkaban_default``): the Airflow Connection of both DAGs;
-- ``AZKABAN_SEEDER_MAX_PARALLEL_SHARDS`` (default ``4``): shards of one run uploading at the
-  same time (the shard task's ``max_active_tis_per_dagrun``);
+- ``AZKABAN_SEEDER_MAX_PARALLEL_SHARDS`` (default: the executor's slots, ``[core] parallelism``
+  and ``[core] max_active_tasks_per_dag``, at most ``4``): shards of one run uploading at the
+  same time (the shard task's ``max_active_tis_per_dagrun``); the plan also makes this many
+  shards when ``projects_per_shard`` is 0 (auto);
 - ``AZKABAN_SEEDER_SHARD_TIMEOUT`` (default ``3600``): seconds before a shard task is killed
   (its ``execution_timeout``);
 - ``AZKABAN_SEEDER_POOL`` (default ``default_pool``): the Airflow pool of the shard tasks;
@@ -47,8 +49,11 @@ NIGHTLY_CRON_ENV = "AZKABAN_SEEDER_NIGHTLY_CRON"
 NIGHTLY_CONF_ENV = "AZKABAN_SEEDER_NIGHTLY_CONF"
 
 DEFAULT_CONN_ID = "azkaban_default"
-#: Shards of one run uploading at the same time, unless ``AZKABAN_SEEDER_MAX_PARALLEL_SHARDS``
-#: says otherwise (`DeploymentSettings.max_parallel_shards` holds the value in effect).
+#: The most shards of one run uploading at the same time by default, whatever the executor
+#: offers: 4 shards x 4 worker processes (the ``processes`` default) = 16 uploads at once,
+#: below the 20 request threads of an Azkaban web server (docs/runner.md, "Picking processes").
+#: ``AZKABAN_SEEDER_MAX_PARALLEL_SHARDS`` sets it (`DeploymentSettings.max_parallel_shards`
+#: holds the value in effect).
 DEFAULT_MAX_PARALLEL_SHARDS = 4
 DEFAULT_SHARD_TIMEOUT_SECONDS = 3600
 DEFAULT_POOL = "default_pool"
@@ -137,12 +142,32 @@ _FIELDS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
 }
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> DeploymentSettings:
+def executor_slots() -> int:
+    """Task instances one DAG run can have running: ``[core] parallelism`` (the executor's
+    slots), capped by ``[core] max_active_tasks_per_dag``. Reads Airflow's configuration (a
+    local file and ``AIRFLOW__*`` variables), nothing else."""
+    from airflow.sdk import conf
+
+    parallelism = conf.getint("core", "parallelism", fallback=32)
+    per_dag = conf.getint("core", "max_active_tasks_per_dag", fallback=16)
+    return max(1, min(parallelism, per_dag))
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, slots: int | None = None
+) -> DeploymentSettings:
     """`DeploymentSettings` from ``environ`` (default ``os.environ``); unset or empty variables
-    take their defaults. Raises `ValueError` listing every bad variable with its fix."""
+    take their defaults. Raises `ValueError` listing every bad variable with its fix.
+
+    ``slots``: the executor's slots for one run (default `executor_slots`); the default
+    parallel-shard cap is ``min(slots, DEFAULT_MAX_PARALLEL_SHARDS)``."""
     env = os.environ if environ is None else environ
     home = env.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
-    values: dict[str, Any] = {"report_dir": Path(home) / "reports"}
+    available = executor_slots() if slots is None else slots
+    values: dict[str, Any] = {
+        "report_dir": Path(home) / "reports",
+        "max_parallel_shards": max(1, min(available, DEFAULT_MAX_PARALLEL_SHARDS)),
+    }
     problems = []
     for field, (name, parse) in _FIELDS.items():
         raw = env.get(name)

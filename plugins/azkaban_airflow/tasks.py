@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Params that are `EnvSpec` / `RunOptions` fields: the form fields of the spec's table
-#: (``max_map_length`` comes from Airflow's config instead).
+#: (``max_map_length`` comes from Airflow's config, ``parallel_shards`` from the deployment's
+#: parallel-shard cap).
 SPEC_PARAMS = tuple(name for name, field in ENV_FIELDS.items() if field.form)
 RUN_OPTION_PARAMS = tuple(name for name, field in RUN_FIELDS.items() if field.form)
 MODES = MODE_FIELD.choices
@@ -51,10 +52,13 @@ def _max_map_length() -> int:
 
 def spec_from_params(params: Mapping[str, Any], max_map_length: int | None = None) -> EnvSpec:
     """The run's `EnvSpec`; an invalid value fails the task for good (no retry helps)."""
+    from azkaban_airflow.settings import load_settings
     from azkaban_seeder.spec import EnvSpec, SpecError
 
     values = {name: params.get(name) for name in SPEC_PARAMS}
     values["max_map_length"] = max_map_length or _max_map_length()
+    # Auto shard sizing makes one shard per slot of the DAG's parallel-shard cap.
+    values["parallel_shards"] = load_settings().max_parallel_shards
     try:
         return EnvSpec.from_mapping(values)
     except SpecError as exc:

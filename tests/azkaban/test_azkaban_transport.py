@@ -22,6 +22,7 @@ from fake_azkaban_server import (
 
 from azkaban_seeder.azkaban import AzkabanClient
 from azkaban_seeder.azkaban import errors as e
+from azkaban_seeder.azkaban.replies import RequestKind
 
 FLOWS = Reply.json({"project": "p1", "projectId": 3, "flows": [{"flowId": "flow_000001"}]})
 UPLOADED = Reply.json({"projectId": "3", "version": "2"})
@@ -361,6 +362,82 @@ def test_ensure_existing_project(fake_azkaban: FakeAzkaban, fake_client: Azkaban
     fake_azkaban.script = by_name(create=exists, page=project_page("nightly billing team"))
     with pytest.raises(e.ForeignProjectError, match="marker"):
         fake_client.ensure_project("p1")
+
+
+# --- headers-only download (uploaded_file_name) ---------------------------------------------
+
+
+def download(name: str, *, body: bytes = b"PK\x03\x04 zip bytes") -> Reply:
+    """GET /manager?project=P&download=true answered with the stored zip (spec 4.13)."""
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "version": "2",
+        "projectId": "3",
+    }
+    return Reply(200, body, headers)
+
+
+def downloads(*replies: Reply):  # type: ignore[no-untyped-def]
+    """Script: the download GETs get `replies` in turn (the last one repeats)."""
+    queue = list(replies)
+
+    def script(req: Recorded) -> Reply:
+        if req.method == "GET" and req.params.get("download") == "true":
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+        return Reply(404, "unscripted")
+
+    return script
+
+
+def test_a_headers_only_download_names_the_file_without_reading_the_zip(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    fake_azkaban.script = downloads(download("p1-abc.zip", body=b"x" * 200_000))
+    assert fake_client.uploaded_file_name("p1") == "p1-abc.zip"
+    raw = fake_client._transport.send(
+        "download project",
+        "GET",
+        "/manager",
+        kind=RequestKind.PAGE_GET,
+        params={"project": "p1", "download": "true"},
+        headers_only=True,
+    )
+    assert raw.body == "" and raw.headers["content-disposition"].endswith('"p1-abc.zip"')
+    gets = [r for r in fake_azkaban.requests if r.method == "GET"]
+    assert [r.query for r in gets] == [{"project": ["p1"], "download": ["true"]}] * 2
+    assert all("azkaban.browser.session.id=" in r.headers["cookie"] for r in gets)
+    assert fake_client.stats.attempts == 3  # the login and two downloads, counted as any call
+
+
+def test_a_download_redirect_is_no_upload_and_a_lost_session_logs_in_again(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    missing = Reply(
+        302,
+        "",
+        {"Location": "/", "Set-Cookie": 'azkaban.failure.message="Project p1 not found."'},
+    )
+    fake_azkaban.script = downloads(missing)
+    assert fake_client.uploaded_file_name("p1") is None
+    assert [r.path for r in fake_azkaban.requests] == ["/", "/manager"]  # never followed
+    fake_azkaban.script = downloads(download("p1-abc.zip"))
+    fake_azkaban.expire_all()  # a page GET then gets the login page (spec 1.4, shape 2)
+    assert fake_client.uploaded_file_name("p1") == "p1-abc.zip"
+    assert fake_client.stats.relogins == 1
+
+
+def test_a_download_shares_the_error_mapping_and_retries_of_every_call(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    # The headers-only GET is the one `_exchange` with a flag (it used to have a copy of its
+    # own): its faults map and retry exactly like any other read's.
+    fake_azkaban.script = downloads(Reply(drop=True), Reply(503, "busy"), download("p1-k.zip"))
+    assert fake_client.uploaded_file_name("p1") == "p1-k.zip"
+    assert fake_client.stats.snapshot()["retries_by_reason"] == {
+        "connection_dropped": 1,
+        "http_503": 1,
+    }
 
 
 # --- secrets never logged -------------------------------------------------------------------

@@ -95,7 +95,10 @@ def test_parse_makes_no_network_call(monkeypatch) -> None:  # type: ignore[no-un
 
 def test_params_are_the_env_spec_fields_plus_run_options(dagbag) -> None:  # type: ignore[no-untyped-def]
     params = _params(dagbag.dags[REBUILD])
-    spec_fields = {f.name for f in dataclasses.fields(EnvSpec)} - {"max_map_length"}
+    spec_fields = {f.name for f in dataclasses.fields(EnvSpec)} - {
+        "max_map_length",
+        "parallel_shards",
+    }
     option_fields = {f.name for f in dataclasses.fields(RunOptions)}
     assert spec_fields <= set(params)
     assert set(params) - spec_fields == {"processes", "force", "mode"}
@@ -130,8 +133,9 @@ def test_param_bounds_match_the_spec_limits(dagbag) -> None:  # type: ignore[no-
     assert params["flow_count"].schema["maximum"] == 1_000_000
     assert params["prefix"].schema["maxLength"] == 57
     assert params["flow_format"].schema["enum"] == ["1.0", "2.0"]
-    for name in ("flow_count", "flows_per_project", "projects_per_shard", "processes"):
+    for name in ("flow_count", "flows_per_project", "processes"):
         assert params[name].schema["minimum"] == 1, name
+    assert params["projects_per_shard"].schema["minimum"] == 0  # 0 = auto
 
 
 @pytest.mark.parametrize("dag_id", ALL_DAGS)
@@ -155,11 +159,13 @@ def test_defaults_validate_and_plan_within_max_map_length(dagbag) -> None:  # ty
     # A scheduled run uses the defaults: they must pass both the form schema and EnvSpec.
     dag = dagbag.dags[REBUILD]
     resolved = dag.params.validate()
-    spec = EnvSpec.from_mapping(
-        {k: v for k, v in resolved.items() if k not in ("processes", "force", "mode")}
-    )
+    from azkaban_airflow import tasks
+
+    spec = tasks.spec_from_params(resolved)
     shards = plan_shards(spec)
-    assert 1 < len(shards) <= spec.max_map_length
+    # Auto sizing: one wave of the deployment's parallel-shard cap (4 by default).
+    assert resolved["projects_per_shard"] == 0
+    assert len(shards) == spec.parallel_shards == 4 <= spec.max_map_length
     assert sum(s.flow_count for s in shards) == 10_000
 
 
@@ -293,7 +299,7 @@ def test_mapped_upload_task_is_bounded_and_labelled(dagbag) -> None:  # type: ig
     template = task.partial_kwargs["map_index_template"]
     assert template
     # The label the UI shows for a shard: rendered from the shard descriptor plan produces.
-    shard = plan_shards(EnvSpec(flow_count=2_000))[1]
+    shard = plan_shards(EnvSpec(flow_count=2_000, projects_per_shard=10))[1]
     descriptor = {**shard.to_dict(), "label": shard.label}
     rendered = jinja2.Template(template).render(task=SimpleNamespace(shard=descriptor))
     assert rendered == "stress_00010..stress_00019"
@@ -385,6 +391,7 @@ def test_a_failed_rebuild_keeps_its_report_as_xcom(dagbag, tmp_path, monkeypatch
     monkeypatch.setenv("AZKABAN_SEEDER_REPORT_DIR", str(tmp_path))
     params = {**EnvSpec(flow_count=100).to_dict(), "processes": 1, "mode": "converge"}
     params.pop("max_map_length", None)
+    params.pop("parallel_shards", None)
     shards = tasks.plan(params)
     ti = _RecordingTI({("plan", "return_value"): shards, ("upload_shard", "shard_result"): [None]})
     dag_run = SimpleNamespace(start_date=datetime.now(UTC), run_id="manual__r1")
@@ -432,6 +439,7 @@ def test_a_complete_rebuild_attaches_the_environment_asset(dagbag, tmp_path, mon
     )
     params = {**EnvSpec(flow_count=20, prefix="env").to_dict(), "processes": 1, "mode": "converge"}
     params.pop("max_map_length", None)
+    params.pop("parallel_shards", None)
     shards = tasks.plan(params)
     spec = tasks.spec_from_params(params)
     done = ShardResult(
@@ -580,6 +588,7 @@ def test_a_profile_rebuild_that_is_not_alike_fails_after_its_report(
     params = {**EnvSpec(flow_count=20, prefix="like").to_dict(), "processes": 1}
     params.update(mode="converge", shape="profile", profile="/shared/prod.json")
     params.pop("max_map_length", None)
+    params.pop("parallel_shards", None)
     spec = tasks.spec_from_params(params)
     shards = [s.to_ref() for s in plan_shards(spec)]
     done = ShardResult(

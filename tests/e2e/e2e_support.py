@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
@@ -124,6 +125,34 @@ def celery_environment(database: str, redis: str) -> dict[str, str]:
         "AIRFLOW__CELERY__BROKER_URL": f"redis://{redis}",
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
     }
+
+
+def celery_hosts(task_instances: list[dict[str, Any]], task_id: str) -> dict[str, list[int]]:
+    """Task instance hostname -> the map indexes of ``task_id`` that ran there (REST API
+    ``taskInstances`` rows; a row without a hostname counts under ``""``)."""
+    hosts: dict[str, list[int]] = {}
+    for ti in sorted(task_instances, key=lambda t: int(t["map_index"])):
+        if ti["task_id"] == task_id:
+            hosts.setdefault(ti.get("hostname") or "", []).append(int(ti["map_index"]))
+    return hosts
+
+
+def api_task_log(
+    client: Any, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int = 1
+) -> list[str]:
+    """The ``event`` texts of one task attempt's log as the api-server serves it to the UI
+    (``GET .../taskInstances/{task_id}/logs/{try_number}?map_index=N``; ``client`` is an
+    `azkaban_devstack.AirflowRestClient`). The first events are the log's sources (local file,
+    ``http://<hostname>:<port>/log/...`` of a worker's log server, or why one was unreadable)."""
+    path = (
+        f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+        f"/taskInstances/{quote(task_id, safe='')}/logs/{try_number}"
+    )
+    reply = client.request("GET", path, params={"map_index": map_index, "full_content": True})
+    content = reply.get("content", []) if isinstance(reply, dict) else []
+    if isinstance(content, str):
+        return content.splitlines()
+    return [str(item.get("event", "")) if isinstance(item, dict) else str(item) for item in content]
 
 
 def reject_uploads(url: str, projects: list[str], message: str | None = None) -> None:

@@ -1,7 +1,12 @@
-"""Distributed mode natively: CeleryExecutor, PostgreSQL, Redis and ``airflow celery worker``.
+"""Distributed mode natively: CeleryExecutor, PostgreSQL, Redis and two ``airflow celery worker``.
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and Redis on 127.0.0.1:6379;
 skipped when either is missing. Each run gets a fresh database and Redis db number 11.
+
+The two workers (`local_celery_workers`) are ``celery@worker-1`` and ``celery@worker-2``; their
+task instances record the hostnames ``127.0.0.1`` and ``127.0.0.2``, and only worker-1 serves
+logs (the api-server reaches it at either address). Eight shards on 2 x 2 slots: both workers
+must run some, and Azkaban must hold exactly the plan.
 """
 
 from __future__ import annotations
@@ -10,24 +15,41 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from e2e_support import (
     DAGS,
     PLUGINS,
+    api_task_log,
     celery_environment,
+    celery_hosts,
     connection_env,
     planned,
     projects_on_server,
 )
 
 from azkaban_devstack import EmbeddedAirflow
+from azkaban_devstack.stack import local_celery_workers
 from azkaban_sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 DAG_ID = "azkaban_env_rebuild"
+SHARD_TASK = "upload_shard"
 PG_HOST, PG_PORT, REDIS_PORT, REDIS_DB = "127.0.0.1", 5432, 6379, 11
+#: Two workers of two slots each; four shards at a time fill both.
+WORKERS = local_celery_workers(2, concurrency=2)
+PARALLEL_SHARDS = 4
+#: 8 shards of 2 projects of 10 flows: 160 flows, two waves of four shards.
+CONF = {
+    "flow_count": 160,
+    "flows_per_project": 10,
+    "projects_per_shard": 2,
+    "processes": 2,
+    "prefix": "celery",
+}
+SHARDS = 8
 
 
 def _listening(port: int) -> bool:
@@ -77,7 +99,7 @@ def celery_stack(
             "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_env(e2e_sandbox.url),
             "AZKABAN_SEEDER_REPORT_DIR": str(home / "reports"),
             "AZKABAN_SEEDER_SHARD_TIMEOUT": "150",
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+            "AZKABAN_SEEDER_MAX_PARALLEL_SHARDS": str(PARALLEL_SHARDS),
         }
     )
     airflow = EmbeddedAirflow(
@@ -87,29 +109,64 @@ def celery_stack(
         executor="CeleryExecutor",
         sql_alchemy_conn=env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
         extra_env=env,
-        workers=("celery worker",),
+        celery_workers=WORKERS,
     )
     with airflow:
         yield airflow
 
 
-def test_rebuild_on_celery_workers(
+class RunningLogs:
+    """``on_poll`` of the wait: reads, once per shard, the log of a shard running on a worker
+    that does not serve logs itself, as the UI would (the api-server asks the log server at
+    that worker's hostname)."""
+
+    def __init__(self, stack: EmbeddedAirflow, run_id: str) -> None:
+        self.stack, self.run_id = stack, run_id
+        self.seen: dict[int, list[str]] = {}
+        self.silent = {w.hostname for w in WORKERS if not w.serve_logs}
+
+    def __call__(self, _run: dict[str, Any]) -> None:
+        for ti in self.stack.task_instances(DAG_ID, self.run_id):
+            running = ti["task_id"] == SHARD_TASK and ti["state"] == "running"
+            if running and ti["hostname"] in self.silent and ti["map_index"] not in self.seen:
+                self.seen[ti["map_index"]] = api_task_log(
+                    self.stack.client, DAG_ID, self.run_id, SHARD_TASK, ti["map_index"]
+                )
+
+
+def test_rebuild_on_two_celery_workers(
     celery_stack: EmbeddedAirflow, e2e_sandbox: SandboxServer
 ) -> None:
-    conf = {
-        "flow_count": 200,
-        "flows_per_project": 20,
-        "projects_per_shard": 5,
-        "processes": 2,
-        "prefix": "celery",
-    }
-    run_id = celery_stack.trigger(DAG_ID, conf)
-    state = celery_stack.wait(DAG_ID, run_id, timeout=300)
+    run_id = celery_stack.trigger(DAG_ID, CONF)
+    running_logs = RunningLogs(celery_stack, run_id)
+    state = celery_stack.wait(DAG_ID, run_id, timeout=300, on_poll=running_logs)
     tis = celery_stack.task_instances(DAG_ID, run_id)
     assert state == "success", [(t["task_id"], t["map_index"], t["state"]) for t in tis]
-    shards = [t for t in tis if t["task_id"] == "upload_shard"]
-    assert len(shards) == 2
+
+    shards = [t for t in tis if t["task_id"] == SHARD_TASK]
+    assert len(shards) == SHARDS
     assert {t["executor"] or "CeleryExecutor" for t in shards} == {"CeleryExecutor"}
-    assert all(t["hostname"] for t in shards)
-    assert projects_on_server(e2e_sandbox.url, "celery") == planned(conf)
+    hosts = celery_hosts(tis, SHARD_TASK)
+    expected = {w.hostname for w in WORKERS}
+    assert set(hosts) == expected, (
+        f"every worker must run shards: shard map indexes by task hostname {hosts}, "
+        f"worker hostnames {sorted(expected)} ({', '.join(w.node for w in WORKERS)})"
+    )
+
+    on_server = projects_on_server(e2e_sandbox.url, "celery")
+    assert on_server == planned(CONF)
+    assert sum(len(flows) for flows in on_server.values()) == CONF["flow_count"]
     assert celery_stack.client.xcom(DAG_ID, run_id, "report", key="report")["ok"] is True
+
+    # Logs stay readable through the API whichever worker ran the shard: finished ones from
+    # the shared log folder; running ones on worker-2 from worker-1's log server.
+    for host, indexes in hosts.items():
+        events = api_task_log(celery_stack.client, DAG_ID, run_id, SHARD_TASK, indexes[0])
+        assert not [e for e in events if "Could not read" in e], (host, events[:10])
+        assert any("shard" in e.lower() for e in events), (host, events[:20])
+    # Each shard of worker-2 ran ~7 s here, the wait polls every 2 s: some were seen running.
+    assert running_logs.seen, f"no shard of {sorted(running_logs.silent)} was seen running"
+    for map_index, events in running_logs.seen.items():
+        served = [e for e in events for h in running_logs.silent if e.startswith(f"http://{h}:")]
+        assert served, (map_index, events[:6])
+        assert not [e for e in events if "Could not read served logs" in e], (map_index, events)

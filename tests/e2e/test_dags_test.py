@@ -46,8 +46,11 @@ def test_dags_test_builds_exactly_the_plan(e2e_sandbox: SandboxServer, tmp_path:
     report = json.loads(report_file.read_text())
     assert report["ok"] is True
     assert report["totals"]["flows_uploaded"] == 2_000
+    # Auto shard sizing: one shard per slot of the default parallel-shard cap (4).
     assert [s["label"] for s in report["shards"]] == [
-        "dagstest_00000..dagstest_00009",
-        "dagstest_00010..dagstest_00019",
+        "dagstest_00000..dagstest_00004",
+        "dagstest_00005..dagstest_00009",
+        "dagstest_00010..dagstest_00014",
+        "dagstest_00015..dagstest_00019",
     ]
     assert report["verify"]["present"] == 2_000

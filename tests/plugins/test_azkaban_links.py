@@ -29,7 +29,7 @@ from azkaban_seeder.plan import plan_shards
 from azkaban_seeder.runner import ShardResult
 from azkaban_seeder.spec import EnvSpec
 
-SHARD = plan_shards(EnvSpec(flow_count=3_000, prefix="stress"))[2].to_ref()
+SHARD = plan_shards(EnvSpec(flow_count=3_000, prefix="stress", projects_per_shard=10))[2].to_ref()
 TI_KEY = SimpleNamespace(dag_id="d", task_id="upload_shard", run_id="r", map_index=2)
 
 

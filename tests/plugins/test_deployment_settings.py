@@ -9,6 +9,7 @@ import pytest
 
 from azkaban_airflow.settings import (
     DEFAULT_MAX_PARALLEL_SHARDS,
+    executor_slots,
     load_nightly_settings,
     load_settings,
 )
@@ -21,6 +22,28 @@ def test_defaults() -> None:
     assert settings.shard_timeout == timedelta(hours=1)
     assert settings.pool == "default_pool"
     assert settings.report_dir == Path("/srv/airflow/reports")
+
+
+@pytest.mark.parametrize(("slots", "cap"), [(1, 1), (2, 2), (4, 4), (32, 4)])
+def test_the_parallel_shard_cap_follows_the_executor_up_to_the_safe_default(
+    slots: int, cap: int
+) -> None:
+    assert load_settings({}, slots=slots).max_parallel_shards == cap
+    # The variable overrides it either way.
+    env = {"AZKABAN_SEEDER_MAX_PARALLEL_SHARDS": "8"}
+    assert load_settings(env, slots=slots).max_parallel_shards == 8
+
+
+def test_executor_slots_are_parallelism_capped_by_the_per_dag_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__PARALLELISM", "3")
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG", "16")
+    assert executor_slots() == 3
+    assert load_settings({}).max_parallel_shards == 3
+    monkeypatch.setenv("AIRFLOW__CORE__PARALLELISM", "64")
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG", "2")
+    assert executor_slots() == 2
 
 
 def test_every_variable() -> None:

@@ -123,6 +123,25 @@ def test_a_refused_request_never_reaches_the_server(odd_server: OddServer) -> No
     assert client.stats.retries == {}  # a violation is never retried
 
 
+def test_a_headers_only_download_goes_through_the_gate_too(odd_server: OddServer) -> None:
+    # The transport's headers-only GET (a project download) used to be a second exchange
+    # path that the read-only subclass did not see; now every request passes the gate.
+    client = ReadOnlyClient(odd_server.settings(), Gentleness(rate=1000), FAST)
+    client.login()
+    before = list(odd_server.seen)
+    with pytest.raises(ReadOnlyViolation, match="not a whitelisted read call"):
+        client.transport.send(
+            "download project",
+            "GET",
+            "/manager",
+            kind=RequestKind.PAGE_GET,
+            params={"project": "billing_etl", "download": "true"},
+            headers_only=True,
+        )
+    assert odd_server.seen == before
+    assert client.transport.calls == {"login": 1}
+
+
 def test_the_password_is_not_in_a_violation_message() -> None:
     with pytest.raises(ReadOnlyViolation) as info:
         check_request(

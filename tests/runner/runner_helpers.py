@@ -37,8 +37,23 @@ def flows_on_server(settings: ConnectionSettings, names: list[str]) -> dict[str,
         return {name: set(client.fetch_project_flows(name)) for name in names}
 
 
+FORK_SERVER = "multiprocessing.forkserver"
+
+
+def is_pool_worker(process: psutil.Process) -> bool:
+    """A pool worker: a spawn child, or a child of a fork server (which has the server's own
+    command line); not the fork server itself and not the resource tracker."""
+    command = " ".join(process.cmdline())
+    if "spawn_main" in command:
+        return True
+    if FORK_SERVER not in command:
+        return False
+    parent = process.parent()
+    return parent is not None and FORK_SERVER in " ".join(parent.cmdline())
+
+
 def spawned_children(pid: int | None = None) -> list[psutil.Process]:
-    """Live multiprocessing spawn children of ``pid`` (default: this process)."""
+    """Live pool workers among the descendants of ``pid`` (default: this process)."""
     found = []
     try:
         children = psutil.Process(pid).children(recursive=True)
@@ -47,7 +62,7 @@ def spawned_children(pid: int | None = None) -> list[psutil.Process]:
     for child in children:
         try:
             if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
-                if "spawn_main" in " ".join(child.cmdline()):
+                if is_pool_worker(child):
                     found.append(child)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue

@@ -57,8 +57,8 @@ def test_worker_warnings_reach_the_parent_at_warning_with_the_project(
     if processes > 1:
         # Re-emitted in the parent: the worker's name and its project lead the message.
         workers = {r.processName for r in retried}
-        assert 1 <= len(workers) <= 2 and all(w.startswith("SpawnProcess-") for w in workers)
-        assert all(r.getMessage().startswith("[SpawnProcess-") for r in retried)
+        assert 1 <= len(workers) <= 2 and all(w.startswith("ForkServerProcess-") for w in workers)
+        assert all(r.getMessage().startswith("[ForkServerProcess-") for r in retried)
         assert all(f" {prefix}_0000" in r.getMessage().split("]")[0] for r in retried)
     # Nothing reaches stderr on its own (a task log would show it as ERROR).
     assert "http_503" not in capfd.readouterr().err

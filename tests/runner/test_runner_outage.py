@@ -19,9 +19,15 @@ import pytest
 import requests
 from runner_helpers import fast_options
 
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, SharedHealth
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    ConnectionSettings,
+    ServerUnreachable,
+    SharedHealth,
+)
 from azkaban_seeder.plan import plan_projects
 from azkaban_seeder.runner import ProjectResult, apply
+from azkaban_seeder.runner.worker import retry_policy
 from azkaban_seeder.spec import EnvSpec
 from azkaban_seeder.verify import verify
 
@@ -128,6 +134,61 @@ def test_verify_after_the_outage_fails_fast_on_the_same_clock(server: SandboxPro
     report = verify(spec, client, plan_projects(spec))
     assert time.monotonic() - started < 2.0 + 12
     assert not report.ok and len(report.errors) == 40
+    assert all("unreachable" in text for text in report.errors.values())
+
+
+class SilentServer:
+    """A TCP listener that never accepts: the kernel completes the handshake (backlog) and the
+    request is sent, but no reply ever comes, like a SIGSTOPped server."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+def test_after_a_silent_server_stops_a_shard_the_rest_of_the_run_fails_fast(
+    silent: SilentServer,
+) -> None:
+    # Regression (acceptance b2, sandbox SIGSTOPped mid-run: exit after 124 s, not ~61 s): the
+    # shard gave up on the silent server after the outage window, but nothing had marked the
+    # run's board down (no request had failed yet), so the final verify sent fresh requests
+    # and waited out the full read timeout before its circuit opened.
+    window, read_timeout = 2.0, 60.0
+    settings = ConnectionSettings(
+        url=silent.url, user="azkaban", password="azkaban", timeout=read_timeout
+    )
+    spec = EnvSpec(flow_count=4, flows_per_project=1, projects_per_shard=2, prefix="quiet")
+    options = fast_options(2, outage_seconds=window)
+    health = SharedHealth.create()
+    started = time.monotonic()
+
+    result = apply(spec, settings, options, health=health)
+
+    assert time.monotonic() - started < window + 20  # long before any read timeout
+    first, second = result.shards
+    assert first.error is not None and "no reply since" in first.error
+    assert health.down_since() is not None  # the shard marked the board down
+    assert all(p.error and p.error.startswith("not attempted: server") for p in second.projects)
+
+    client = AzkabanClient(settings, retry_policy(options), health=health)
+    started = time.monotonic()
+    report = verify(spec, client, plan_projects(spec))
+    with pytest.raises(ServerUnreachable):
+        client.fetch_all_projects()
+    assert time.monotonic() - started < 2.0  # the read timeout is 60 s
+    assert len(report.errors) == 4
     assert all("unreachable" in text for text in report.errors.values())
 
 

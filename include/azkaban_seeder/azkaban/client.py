@@ -314,8 +314,13 @@ class AzkabanClient:
         endpoint = "download project"
 
         def attempt() -> str | None:
-            raw = self._transport.headers_only(
-                endpoint, "/manager", {"project": name, "download": "true"}
+            raw = self._transport.send(
+                endpoint,
+                "GET",
+                "/manager",
+                kind=RequestKind.PAGE_GET,
+                params={"project": name, "download": "true"},
+                headers_only=True,
             )
             if raw.status in (301, 302, 303):
                 return None

@@ -1,9 +1,11 @@
 """A strictly read-only, gentle Azkaban client for profiling a production server.
 
 **Read-only by construction.** `WHITELIST` names the only calls it can make (reference §10):
-the login POST and seven GETs. `check_request` is the one gate: `ReadOnlyTransport` runs it
-on every HTTP exchange, the login included, before anything is sent, and refuses anything
-else with `ReadOnlyViolation` (another path, method, ajax name or any extra parameter such as
+the login POST and seven GETs. `check_request` is the one gate: `ReadOnlyTransport` is the
+shared `Transport` (session, timeouts, error mapping) with the gate and the limits below put
+in front of its single exchange path, so it runs on every request, the login and
+headers-only GETs included, before anything is sent, and refuses anything else with
+`ReadOnlyViolation` (another path, method, ajax name or any extra parameter such as
 ``delete``). Redirects are never followed (on Azkaban delete, purge, executeFlow, cancelFlow
 and scheduleCronFlow are GETs too): a 3xx reply is a protocol error.
 
@@ -233,7 +235,10 @@ class ReadOnlyTransport(Transport):
         data: Any = None,
         headers: dict[str, str],
         timeout: float | None = None,
+        headers_only: bool = False,
     ) -> RawReply:
+        """The gate and the limits, then the shared exchange (`Transport._exchange`, which
+        every request of the transport goes through, so none can bypass this)."""
         call = check_request(method, path, params, data)
         if self.remaining() <= 0:
             raise BudgetExhausted("the time budget is used up", endpoint=endpoint)
@@ -251,6 +256,7 @@ class ReadOnlyTransport(Transport):
                     data=data,
                     headers=headers,
                     timeout=read_timeout,
+                    headers_only=headers_only,
                 )
             finally:
                 self._leave()

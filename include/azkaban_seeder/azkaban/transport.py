@@ -11,6 +11,9 @@
   login page when the session is gone).
 - requests/urllib3 failures become `ConnectFailed` (never sent), `RequestTimeout` or
   `ConnectionDropped` (server may have acted).
+- Every request, the login and headers-only GETs (a project download) included, goes through
+  the one `_exchange`: one attempt count, one error mapping, and one place a subclass (the
+  read-only client's gate, `readonly.py`) sees everything before it is sent.
 """
 
 from __future__ import annotations
@@ -120,8 +123,12 @@ class Transport:
         data: Mapping[str, Any] | None = None,
         body: MultipartBody | None = None,
         timeout: float | None = None,
+        headers_only: bool = False,
     ) -> RawReply:
-        """One authenticated request (logging in first if needed); no parsing, no retry."""
+        """One authenticated request (logging in first if needed); no parsing, no retry.
+
+        ``headers_only``: status, headers and cookies only, the body is never read (see
+        `_exchange`)."""
         if self._session_id is None:
             self.login()
         headers = {"Cookie": f"{SESSION_COOKIE}={self._session_id}"}
@@ -133,43 +140,24 @@ class Transport:
             headers["Content-Length"] = str(len(body))
             payload = body
         reply = self._exchange(
-            endpoint, method, path, params=params, data=payload, headers=headers, timeout=timeout
+            endpoint,
+            method,
+            path,
+            params=params,
+            data=payload,
+            headers=headers,
+            timeout=timeout,
+            headers_only=headers_only,
         )
         self._last_used = time.monotonic()
         log.debug(
-            "azkaban %s (%s): HTTP %s, %d chars", endpoint, kind, reply.status, len(reply.body)
+            "azkaban %s (%s): HTTP %s, %s",
+            endpoint,
+            kind,
+            reply.status,
+            "headers only" if headers_only else f"{len(reply.body)} chars",
         )
         return reply
-
-    def headers_only(self, endpoint: str, path: str, params: Mapping[str, Any]) -> RawReply:
-        """An authenticated GET whose body is never read: status, headers, cookies only
-        (the connection is closed after the headers, e.g. for a project download)."""
-        if self._session_id is None:
-            self.login()
-        self.stats.count_attempt()
-        try:
-            response = self._http.get(
-                self.settings.url + path,
-                params=params,
-                headers={"Cookie": f"{SESSION_COOKIE}={self._session_id}"},
-                timeout=(self.settings.connect_timeout, self.settings.timeout),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(endpoint, exc) from exc
-        try:
-            self._last_used = time.monotonic()
-            return RawReply(
-                status=response.status_code,
-                content_type=response.headers.get("Content-Type"),
-                body="",
-                cookies={cookie.name: cookie.value or "" for cookie in response.cookies},
-                location=response.headers.get("Location"),
-                headers={k.lower(): v for k, v in response.headers.items()},
-            )
-        finally:
-            response.close()
 
     def _exchange(
         self,
@@ -181,7 +169,13 @@ class Transport:
         data: Any = None,
         headers: dict[str, str],
         timeout: float | None = None,
+        headers_only: bool = False,
     ) -> RawReply:
+        """The one HTTP exchange: count the attempt, send (never following a redirect), map
+        requests' failures onto the error tree, reduce the reply to a `RawReply`.
+
+        ``headers_only``: the body is never read (``body`` is ""); the connection is closed
+        after the headers (e.g. a project download, where only the file name matters)."""
         self.stats.count_attempt()
         try:
             response = self._http.request(
@@ -192,18 +186,27 @@ class Transport:
                 headers=headers,
                 timeout=(self.settings.connect_timeout, timeout or self.settings.timeout),
                 allow_redirects=False,
+                stream=headers_only,
             )
         except requests.RequestException as exc:
             raise transport_error(endpoint, exc) from exc
-        if "charset" not in response.headers.get("Content-Type", "").lower():
-            response.encoding = "utf-8"  # avoid charset guessing on multi-MB JSON
-        return RawReply(
-            status=response.status_code,
-            content_type=response.headers.get("Content-Type"),
-            body=response.text,
-            cookies={cookie.name: cookie.value or "" for cookie in response.cookies},
-            location=response.headers.get("Location"),
-        )
+        try:
+            if headers_only:
+                body = ""
+            else:
+                if "charset" not in response.headers.get("Content-Type", "").lower():
+                    response.encoding = "utf-8"  # avoid charset guessing on multi-MB JSON
+                body = response.text
+            return RawReply(
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type"),
+                body=body,
+                cookies={cookie.name: cookie.value or "" for cookie in response.cookies},
+                location=response.headers.get("Location"),
+                headers={k.lower(): v for k, v in response.headers.items()},
+            )
+        finally:
+            response.close()
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

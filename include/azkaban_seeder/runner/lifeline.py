@@ -1,11 +1,14 @@
 """Keep pool children from outliving their parent.
 
-A worker whose parent died (an Airflow task killed with SIGKILL, a crashed CLI) would keep
-uploading to Azkaban with nobody collecting its results. Two independent guards:
+A worker whose owner died (an Airflow task killed with SIGKILL, a crashed CLI) would keep
+uploading to Azkaban with nobody collecting its results. The owner is the process that runs
+the pool; with the ``forkserver`` start method the worker's direct parent is the fork server,
+which exits when the owner does. Two independent guards:
 
 * Linux ``prctl(PR_SET_PDEATHSIG, SIGTERM)``: the kernel signals the child when the thread
-  that started it exits;
-* a daemon thread polling ``os.getppid()``: works everywhere and also covers re-parenting.
+  that started it (the fork server, or the owner under ``spawn``) exits;
+* a daemon thread polling: the owner's pid still alive, and ``os.getppid()`` unchanged (a
+  re-parented child lost its parent). Works everywhere.
 """
 
 from __future__ import annotations
@@ -38,20 +41,37 @@ def request_death_signal(signum: int = signal.SIGTERM) -> bool:
         return False
 
 
-def _watch_parent(parent_pid: int, poll: float) -> None:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned(owner_pid: int, parent_pid: int) -> bool:
+    """The owner is gone, or this process was re-parented (its parent at start is gone)."""
+    return os.getppid() != parent_pid or not pid_alive(owner_pid)
+
+
+def _watch_owner(owner_pid: int, parent_pid: int, poll: float) -> None:
     while True:
-        if os.getppid() != parent_pid:
-            # The parent is gone: nobody will read our results, stop right now.
+        if orphaned(owner_pid, parent_pid):
+            # Nobody will read our results: stop right now.
             os._exit(70)
         time.sleep(poll)
 
 
-def die_with_parent(parent_pid: int, poll: float = POLL_SECONDS) -> None:
-    """Install both guards for a child whose expected parent is ``parent_pid``."""
+def die_with_parent(owner_pid: int, poll: float = POLL_SECONDS) -> None:
+    """Install both guards for a child of the pool run by ``owner_pid``."""
     request_death_signal()
-    if os.getppid() != parent_pid:
+    parent_pid = os.getppid()
+    if parent_pid == 1 or not pid_alive(owner_pid):
         os._exit(70)
     watchdog = threading.Thread(
-        target=_watch_parent, args=(parent_pid, poll), name="parent-watchdog", daemon=True
+        target=_watch_owner, args=(owner_pid, parent_pid, poll), name="owner-watchdog", daemon=True
     )
     watchdog.start()

@@ -1,8 +1,11 @@
 """Process-pool plumbing that is safe inside an Airflow 3 task.
 
-* ``spawn`` start method: ``fork`` inside a threaded Airflow task process can copy a held lock
-  and hang (measured with Airflow 3.3.2, see docs/runner.md "Why spawn").
-* `hidden_main`: a spawned child re-imports the parent's ``__main__`` from its ``__file__`` /
+* ``forkserver`` start method: ``fork`` inside a threaded Airflow task process can copy a held
+  lock and hang (measured with Airflow 3.3.2, see docs/runner.md "Why forkserver"). A fork
+  server is a fresh, single-threaded interpreter (started like a ``spawn`` child) that imports
+  the worker module once (`PRELOAD`) and forks each worker from there: a pool of N starts
+  one interpreter instead of N, and a second pool in the same process starts none.
+* `hidden_main`: a child re-imports the parent's ``__main__`` from its ``__file__`` /
   ``__spec__``. Under an Airflow worker that is the ``airflow`` console script, which imports
   Airflow and dies on the supervisor's deliberately invalid DB URL. Hiding both attributes
   while children start makes them skip that step; our worker lives in an importable module.
@@ -27,7 +30,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-START_METHOD = "spawn"
+START_METHOD = "forkserver"
+#: Imported once by the fork server, before it forks any worker.
+PRELOAD = ("azkaban_seeder.runner.worker",)
 JOIN_SECONDS = 3.0
 _MISSING = object()
 
@@ -55,10 +60,14 @@ def hidden_main() -> Iterator[None]:
 def make_executor(
     max_workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
 ) -> ProcessPoolExecutor:
-    """A ProcessPoolExecutor on the spawn context (children start lazily on submit)."""
+    """A ProcessPoolExecutor on the forkserver context (children start lazily on submit;
+    the fork server itself on the first submit of the process, under `hidden_main`)."""
+    context = multiprocessing.get_context(START_METHOD)
+    # Process-wide; only read when the fork server starts.
+    context.set_forkserver_preload(list(PRELOAD))
     return ProcessPoolExecutor(
         max_workers=max_workers,
-        mp_context=multiprocessing.get_context(START_METHOD),
+        mp_context=context,
         initializer=initializer,
         initargs=initargs,
     )

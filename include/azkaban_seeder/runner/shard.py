@@ -334,13 +334,22 @@ class _PoolRun:
 
     def _check_server(self) -> None:
         """Stop dispatching once the run's server has been unreachable (or silent while we
-        wait on it) for longer than the outage window; in-flight requests are abandoned."""
+        wait on it) for longer than the outage window; in-flight requests are abandoned.
+
+        A silent server (it accepts connections but never answers, e.g. SIGSTOPped) fails
+        no request before the read timeout, so nothing has put it down on the run's board
+        yet: mark it down since its last answer, so every later call of the run (the next
+        shard, the final verify) fails at once through the client's circuit instead of
+        waiting out its own read timeout. Any later answer clears the mark."""
         window = self.options.outage_seconds
         reason = server_unreachable(self.health, window)
-        silent = time.time() - self.health.last_answer()
-        if reason is None and self.in_flight and silent > window:
-            since = describe_since(self.health.last_answer())
-            reason = f"server unreachable: no reply since {since} (outage window {window:g} s)"
+        last_answer = self.health.last_answer()
+        if reason is None and self.in_flight and time.time() - last_answer > window:
+            reason = (
+                f"server unreachable: no reply since {describe_since(last_answer)} "
+                f"(outage window {window:g} s)"
+            )
+            self.health.failed(last_answer)
         if reason is not None:
             raise ServerGone(reason)
 
@@ -388,6 +397,11 @@ class _PoolRun:
         message = f"{self.shard.label}: {reason} while building {', '.join(names) or '-'}"
         logger.error("%s; stopping the shard", message)
         for project, _deadline in self.in_flight.values():
+            # No attempts/retries here: a worker counts them on its own client and hands them
+            # over only in the `ProjectResult` it returns when the project ends (worker.py,
+            # `WorkerContext.build`); an abandoned project never returns one, and its process
+            # is terminated next, so its counts are lost. The workers' retry lines in the log
+            # (forwarded by `worker_logs`) are the record of what they tried.
             self.results[project.name] = ProjectResult(project=project.name, error=message)
         for project in self.pending:
             self.results[project.name] = ProjectResult(

@@ -159,7 +159,7 @@ def content_key(spec: EnvSpec, project: ProjectPlan) -> str:
     format versions. Zips are deterministic functions of these, so equal keys mean equal
     content; the key is known before any zip is built."""
     values = spec.to_dict()
-    for name in ("projects_per_shard", "max_map_length"):
+    for name in ("projects_per_shard", "max_map_length", "parallel_shards"):
         values.pop(name, None)
     values.update(
         project=project.to_dict(),
