@@ -63,3 +63,33 @@ def test_force_uploads_every_project_again(settings: ConnectionSettings, prefix:
     apply(spec, settings, fast_options(1))
     again = apply(spec, settings, fast_options(1, force=True))
     assert set(_actions(again).values()) == {"repaired"}
+
+
+def _downloads(sandbox: Any) -> int:
+    calls = sandbox.server.stats()["calls"]
+    return sum(
+        n for call, n in calls.items() if call.startswith("GET /manager") and "download" in call
+    )
+
+
+def test_projects_not_on_the_server_are_created_without_a_download_check(
+    settings: ConnectionSettings, sandbox: Any, prefix: str
+) -> None:
+    # One project list per shard replaces a download per new project: on a fresh server
+    # there is nothing to compare with.
+    spec = small_spec(prefix)  # 6 projects of 4 flows
+    options = fast_options(2)
+    sandbox.server.controls.reset_stats()
+    first = apply(spec, settings, options)
+    assert set(_actions(first).values()) == {"uploaded"}
+    assert _downloads(sandbox) == 0
+
+    # Once they exist, every project is compared (and skipped): one download each.
+    with AzkabanClient(settings) as client:
+        client.delete_project(f"{prefix}_00002")
+    sandbox.server.controls.reset_stats()
+    second = apply(spec, settings, options)
+    actions = _actions(second)
+    assert actions.pop(f"{prefix}_00002") == "uploaded"
+    assert set(actions.values()) == {"skipped"}
+    assert _downloads(sandbox) == 5

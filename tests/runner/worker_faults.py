@@ -47,9 +47,13 @@ def _before_build(fault: Callable[[str], None]) -> None:
     original = WorkerContext.build
 
     def build(
-        self: WorkerContext, project: ProjectPlan, prefetch: ProjectPlan | None = None
+        self: WorkerContext,
+        project: ProjectPlan,
+        prefetch: ProjectPlan | None = None,
+        *,
+        absent: bool = False,
     ) -> ProjectResult:
         fault(project.name)
-        return original(self, project, prefetch)
+        return original(self, project, prefetch, absent=absent)
 
     WorkerContext.build = build  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ In every case the pool's children are terminated before `run_shard` returns or r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -24,7 +25,14 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from azkaban_seeder.azkaban import ConnectionSettings, HealthBoard, SharedHealth
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    AzkabanError,
+    ConnectionSettings,
+    HealthBoard,
+    RetryPolicy,
+    SharedHealth,
+)
 from azkaban_seeder.azkaban.health import describe_since
 from azkaban_seeder.flows import has_schedules
 from azkaban_seeder.plan import ProjectPlan, Shard
@@ -50,6 +58,8 @@ ProgressCallback = Callable[[ProjectResult], None]
 STARTUP_ALLOWANCE = 60.0
 #: Longest single wait before deadlines are re-checked (keeps shutdown and logging lively).
 POLL_SECONDS = 1.0
+#: Read timeout of the one project-list request at the start of a shard (see `existing`).
+LIST_TIMEOUT = 10.0
 #: Seconds per flow for generation, zip writing and the pre-upload check (generous).
 SECONDS_PER_FLOW = 0.05
 
@@ -151,6 +161,8 @@ class ShardRunner:
         self._logs: LogForwarder | None = None
         # Checked zips shared by the workers (prefetching); removed in `close`.
         self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-")
+        # This process's own client for run-level reads (the project list); see `existing`.
+        self._reader: AzkabanClient | None = None
 
     def __enter__(self) -> ShardRunner:
         return self
@@ -169,6 +181,9 @@ class ShardRunner:
         if self._context is not None:
             self._context.client.close()
             self._context = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         shutil.rmtree(self.zip_dir, ignore_errors=True)
 
     def run(self, shard: Shard, on_progress: ProgressCallback | None = None) -> ShardResult:
@@ -230,6 +245,30 @@ class ShardRunner:
             return line + f": only {projects} project{'s' if projects != 1 else ''}"
         return line + f": the runner was started with {self.processes}"
 
+    def existing(self) -> frozenset[str] | None:
+        """Lower-cased names of the projects on the server now (GET /index
+        ``ajax=fetchallprojects``, one request per shard), or None when the list could not
+        be read (then every project is checked on its own).
+
+        A project that is not there has nothing to compare: its worker skips the
+        incremental check (one download request) and creates it. One made meanwhile by
+        someone else is still caught, by the create's "already exists"."""
+        if self.options.force:
+            return None  # every project is uploaded anyway
+        if self._reader is None:
+            # A shortcut must not cost an outage: one try, a short read timeout.
+            quick = min(self.settings.timeout, LIST_TIMEOUT, max(1.0, self.options.outage_seconds))
+            self._reader = AzkabanClient(
+                dataclasses.replace(self.settings, timeout=quick),
+                retry=RetryPolicy(attempts=1, max_seconds=quick + self.settings.connect_timeout),
+                health=self.health,
+            )
+        try:
+            return frozenset(p.name.lower() for p in self._reader.fetch_all_projects())
+        except AzkabanError as exc:
+            logger.warning("could not list the projects (%s); checking each one", exc)
+            return None
+
     def _run_in_process(self, shard: Shard, record: ProgressCallback) -> dict[str, ProjectResult]:
         if self._context is None:
             self._context = make_context(
@@ -238,13 +277,15 @@ class ShardRunner:
             if self.worker_setup is not None:
                 self.worker_setup()
         results: dict[str, ProjectResult] = {}
+        existing = self.existing()
         following = [*shard.projects[1:], None]
         for project, prefetch in zip(shard.projects, following, strict=True):
             unreachable = server_unreachable(self.health, self.options.outage_seconds)
             if unreachable:
                 result = ProjectResult(project=project.name, error=f"not attempted: {unreachable}")
             else:
-                result = self._context.build(project, prefetch)
+                absent = existing is not None and project.name.lower() not in existing
+                result = self._context.build(project, prefetch, absent=absent)
             results[project.name] = result
             record(result)
         return results
@@ -305,6 +346,8 @@ class _PoolRun:
         self.results: dict[str, ProjectResult] = {}
         # Workers of a fresh pool still have to start: their first projects get an allowance.
         self.first_wave = fresh
+        # What the server holds before the shard starts (see `ShardRunner.existing`).
+        self.existing = runner.existing()
 
     def run(self, executor: ProcessPoolExecutor) -> tuple[dict[str, ProjectResult], str | None]:
         """Results by project name, and a shard-level error (None if the pool stayed sound)."""
@@ -369,7 +412,8 @@ class _PoolRun:
                 # this one uploads (see `zipcache`).
                 ahead = self.processes - 1
                 prefetch = self.pending[ahead] if len(self.pending) > ahead else None
-                future = executor.submit(run_project, project, prefetch)
+                absent = self.existing is not None and project.name.lower() not in self.existing
+                future = executor.submit(run_project, project, prefetch, absent)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
         self.first_wave = False
 

@@ -71,11 +71,14 @@ class WorkerContext:
     client: AzkabanClient
     zips: ZipCache
 
-    def build(self, project: ProjectPlan, prefetch: ProjectPlan | None = None) -> ProjectResult:
+    def build(
+        self, project: ProjectPlan, prefetch: ProjectPlan | None = None, *, absent: bool = False
+    ) -> ProjectResult:
         """Build, check, upload (and schedule) one project; failures become ``error``.
 
         ``prefetch``: a project dispatched soon; its zip is built in a background thread
-        while this project uploads.
+        while this project uploads. ``absent``: the project was not on the server when the
+        shard started, so there is no upload to compare with (no incremental check).
         """
         started = time.monotonic()
         retries_before = _retry_counts(self.client)
@@ -84,7 +87,7 @@ class WorkerContext:
         # Names the project in every record this thread logs meanwhile (see worker_logs).
         token = current_project.set(project.name)
         try:
-            self._build_into(project, prefetch, result)
+            self._build_into(project, prefetch, result, absent=absent)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
@@ -96,13 +99,19 @@ class WorkerContext:
         return result
 
     def _build_into(
-        self, project: ProjectPlan, prefetch: ProjectPlan | None, result: ProjectResult
+        self,
+        project: ProjectPlan,
+        prefetch: ProjectPlan | None,
+        result: ProjectResult,
+        *,
+        absent: bool = False,
     ) -> None:
         stored_as = upload_name(project.name, content_key(self.spec, project))
         # Decided before any zip is built or anything is written: an unchanged environment
         # costs two reads per project (the download's headers name our file, the project
-        # page says it is ours).
-        if not self.options.force and self.client.uploaded_file_name(project.name) == stored_as:
+        # page says it is ours); a project that was not there costs none.
+        compare = not (self.options.force or absent)
+        if compare and self.client.uploaded_file_name(project.name) == stored_as:
             self.client.check_ours(project.name)
             result.action = "skipped"
             result.flows = project.flow_count
@@ -260,9 +269,12 @@ def init_worker(
         setup()
 
 
-def run_project(project: ProjectPlan, prefetch: ProjectPlan | None = None) -> ProjectResult:
-    """Pool task: build one project with this process's context (prefetching the next)."""
+def run_project(
+    project: ProjectPlan, prefetch: ProjectPlan | None = None, absent: bool = False
+) -> ProjectResult:
+    """Pool task: build one project with this process's context (prefetching the next);
+    ``absent``: see `WorkerContext.build`."""
     context = _STATE.get("context")
     if context is None:
         return ProjectResult(project=project.name, error="worker not initialised")
-    return context.build(project, prefetch)
+    return context.build(project, prefetch, absent=absent)
