@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ def _with_fires(profile: Profile, fires: dict[int, int]) -> Profile:
     return replace(profile, schedules=replace(profile.schedules, fires_per_week=hist))
 
 
-def _with_thresholds(profile: Profile, **kw: float) -> Profile:
+def _with_thresholds(profile: Profile, **kw: Any) -> Profile:
     thresholds = replace(profile.options.thresholds, **kw)
     return replace(profile, options=replace(profile.options, thresholds=thresholds))
 
@@ -84,3 +85,21 @@ def test_text_and_json_forms(small_profile: Profile) -> None:
     assert by_name["flow_seconds"]["result"] == "not compared"
     assert by_name["depth"]["result"] == "pass" and "wasserstein" in by_name["depth"]
     assert len(by_name["top_fire_minutes"]["top_minutes"]) == Thresholds().top_minutes_n
+
+
+@pytest.mark.parametrize("name", ["max_width", "level_width", "fan_in", "fan_out"])
+def test_every_graph_distribution_counts_in_the_verdict(small_profile: Profile, name: str) -> None:
+    """Regression: docs/profile-format.md called fan_in "reported only" while `compare` failed
+    the report on it; every graph distribution both sides hold is scored (the doc's Likeness
+    section), so one shifted by a node fails the report alone."""
+    graphs = small_profile.graphs
+    hist: Histogram = getattr(graphs, name)
+    shifted: dict[str, Any] = {
+        name: Histogram(tuple(RangeBin(b.lo + 1, b.hi + 1, b.count) for b in hist.bins))
+    }
+    report = compare(small_profile, replace(small_profile, graphs=replace(graphs, **shifted)))
+    comparison = report.get(name)
+    assert comparison.metric == "ks" and comparison.threshold == Thresholds().ks
+    assert comparison.value is not None and comparison.value > comparison.threshold
+    assert [c.name for c in report.comparisons if c.passed is False] == [name]
+    assert report.passed is False

@@ -10,11 +10,13 @@
 - the source's top-N fire minutes of the week: each minute's share of all fires in the source
   vs the target; it passes when every relative difference is within ``top_minutes_rel``.
 
-Pass marks come from the SOURCE profile's options. A distribution one side lacks, or that
-synthesis by design does not reproduce (every job is ``type=command``, no embedded flows),
-or that the spec fixes (one flow format per environment), is reported "not compared" with
-the reason, and does not fail the report. Flows per project are never compared: the spec's
-``flows_per_project`` sets them.
+Pass marks come from the SOURCE profile's options. The verdict (`LikenessReport.passed`) is
+every compared distribution passing, the six graph distributions included: synthesis draws
+fan-out and fan-in from the profile too (docs/profile-format.md, "Likeness"). A distribution
+one side lacks, or that synthesis by design does not reproduce (every job is
+``type=command``, no embedded flows), or that the spec fixes (one flow format per
+environment), is reported "not compared" with the reason, and does not fail the report.
+Flows per project are never compared: the spec's ``flows_per_project`` sets them.
 """
 
 from __future__ import annotations
