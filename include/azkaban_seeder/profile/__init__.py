@@ -8,8 +8,8 @@ with a PNG chart when matplotlib is installed (`chart`).
 
 Modules: ``observations`` (the crawler's records), ``model`` (the profile records and their
 JSON form), ``errors``, ``jsonfile`` (load, validate, cache, dump), ``build``, ``dag`` (graph
-measurements), ``cadence`` (cron classes and fire times), ``stats``, ``synth``, ``likeness``,
-``chart``.
+measurements), ``cadence`` (cron classes and fire times), ``stats``, ``synth``, ``graphs``
+(synthesis of the flow graphs), ``likeness``, ``chart``.
 """
 
 from __future__ import annotations

@@ -107,12 +107,12 @@ class WorkerContext:
         absent: bool = False,
     ) -> None:
         stored_as = upload_name(project.name, content_key(self.spec, project))
-        # Decided before any zip is built or anything is written: an unchanged environment
-        # costs two reads per project (the download's headers name our file, the project
-        # page says it is ours); a project that was not there costs none.
+        # Decided before any zip is built or anything is written: an unchanged project costs
+        # one read (the download's headers name our file), a project that was not there
+        # none. Skipping writes nothing, so it needs no ownership check of its own (the
+        # preflight has checked every existing planned project; an upload still checks).
         compare = not (self.options.force or absent)
         if compare and self.client.uploaded_file_name(project.name) == stored_as:
-            self.client.check_ours(project.name)
             result.action = "skipped"
             result.flows = project.flow_count
             return
