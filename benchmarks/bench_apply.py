@@ -271,7 +271,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=10_000)
     parser.add_argument("--flows-per-project", type=int, default=100)
-    parser.add_argument("--projects-per-shard", type=int, default=10)
+    # 0 = the spec's auto sizing, as `azkaban-seeder apply` runs (one shard for the CLI).
+    parser.add_argument("--projects-per-shard", type=int, default=0)
     parser.add_argument(
         "--processes",
         default=str(min(4, os.cpu_count() or 1)),

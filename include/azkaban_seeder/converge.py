@@ -16,14 +16,16 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from azkaban_seeder.azkaban import (
+    THREADS,
     AzkabanClient,
+    ClientPerThread,
     ConnectFailed,
     LoginFailed,
     ProjectNotFound,
 )
 from azkaban_seeder.plan import iter_projects
 from azkaban_seeder.spec import EnvSpec
-from azkaban_seeder.verify import THREADS, ClientPerThread, project_pattern
+from azkaban_seeder.verify import project_pattern
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,20 +18,17 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from azkaban_seeder.azkaban import (
+    THREADS,
     AzkabanClient,
+    ClientPerThread,
     ConnectionSettings,
-    HealthBoard,
-    LocalHealth,
     ProjectNotFound,
-    RetryPolicy,
 )
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.spec import EnvSpec
 
 logger = logging.getLogger(__name__)
-
-THREADS = 8
 
 
 def project_pattern(prefix: str) -> re.Pattern[str]:
@@ -117,58 +113,6 @@ class VerifyReport:
             "schedule_wrong": self.schedule_wrong,
             "seconds": self.seconds,
         }
-
-
-class ClientPerThread:
-    """One client per verify thread (a requests session is not meant to be shared), all
-    with the caller's retry policy."""
-
-    def __init__(
-        self,
-        settings_or_client: ConnectionSettings | AzkabanClient,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        self.settings = settings_of(settings_or_client)
-        # A passed client lends its policy, so --retry-attempts reaches every verify call.
-        if retry is None and isinstance(settings_or_client, AzkabanClient):
-            retry = settings_or_client.policy
-        self.retry = retry
-        # ... and its outage clock: a dead server fails every verify call at once.
-        self.health: HealthBoard = (
-            settings_or_client.health
-            if isinstance(settings_or_client, AzkabanClient)
-            else LocalHealth()
-        )
-        self.local = threading.local()
-        self.clients: list[AzkabanClient] = []
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> ClientPerThread:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def get(self) -> AzkabanClient:
-        client = getattr(self.local, "client", None)
-        if client is None:
-            client = AzkabanClient(self.settings, self.retry, health=self.health)
-            self.local.client = client
-            with self.lock:
-                self.clients.append(client)
-        return client
-
-    def close(self) -> None:
-        with self.lock:
-            for client in self.clients:
-                client.close()
-            self.clients.clear()
-
-
-def settings_of(settings_or_client: ConnectionSettings | AzkabanClient) -> ConnectionSettings:
-    if isinstance(settings_or_client, ConnectionSettings):
-        return settings_or_client
-    return settings_or_client.settings
 
 
 def _fetch(clients: ClientPerThread, name: str) -> tuple[str, set[str] | None, str | None]:

@@ -51,9 +51,9 @@ def _before_build(fault: Callable[[str], None]) -> None:
         project: ProjectPlan,
         prefetch: ProjectPlan | None = None,
         *,
-        absent: bool = False,
+        compare: bool = True,
     ) -> ProjectResult:
         fault(project.name)
-        return original(self, project, prefetch, absent=absent)
+        return original(self, project, prefetch, compare=compare)
 
     WorkerContext.build = build  # type: ignore[method-assign]

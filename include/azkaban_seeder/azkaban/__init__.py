@@ -38,15 +38,18 @@ from azkaban_seeder.azkaban.ownership import MARKER
 from azkaban_seeder.azkaban.retry import RetryPolicy, is_never_acted_on, is_transient
 from azkaban_seeder.azkaban.settings import ConnectionSettings
 from azkaban_seeder.azkaban.stats import RetryStats
+from azkaban_seeder.azkaban.threads import THREADS, ClientPerThread
 
 __all__ = [
     "MARKER",
+    "THREADS",
     "AzkabanClient",
     "AzkabanError",
     "AzkabanProtocolError",
     "AzkabanRequestError",
     "AzkabanServerError",
     "AzkabanTransportError",
+    "ClientPerThread",
     "ConnectFailed",
     "ConnectionDropped",
     "ConnectionSettings",

@@ -14,7 +14,6 @@ In every case the pool's children are terminated before `run_shard` returns or r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
@@ -26,11 +25,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from azkaban_seeder.azkaban import (
-    AzkabanClient,
-    AzkabanError,
     ConnectionSettings,
     HealthBoard,
-    RetryPolicy,
     SharedHealth,
 )
 from azkaban_seeder.azkaban.health import describe_since
@@ -38,6 +34,7 @@ from azkaban_seeder.flows import has_schedules
 from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
 from azkaban_seeder.runner import pool
+from azkaban_seeder.runner.drift import Drift, check_drift
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
 from azkaban_seeder.runner.worker import (
     WorkerContext,
@@ -58,8 +55,6 @@ ProgressCallback = Callable[[ProjectResult], None]
 STARTUP_ALLOWANCE = 60.0
 #: Longest single wait before deadlines are re-checked (keeps shutdown and logging lively).
 POLL_SECONDS = 1.0
-#: Read timeout of the one project-list request at the start of a shard (see `existing`).
-LIST_TIMEOUT = 10.0
 #: Seconds per flow for generation, zip writing and the pre-upload check (generous).
 SECONDS_PER_FLOW = 0.05
 
@@ -161,8 +156,6 @@ class ShardRunner:
         self._logs: LogForwarder | None = None
         # Checked zips shared by the workers (prefetching); removed in `close`.
         self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-")
-        # This process's own client for run-level reads (the project list); see `existing`.
-        self._reader: AzkabanClient | None = None
 
     def __enter__(self) -> ShardRunner:
         return self
@@ -181,9 +174,6 @@ class ShardRunner:
         if self._context is not None:
             self._context.client.close()
             self._context = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
         shutil.rmtree(self.zip_dir, ignore_errors=True)
 
     def run(self, shard: Shard, on_progress: ProgressCallback | None = None) -> ShardResult:
@@ -205,10 +195,20 @@ class ShardRunner:
         unreachable = server_unreachable(self.health, self.options.outage_seconds)
         if unreachable:
             results, error = not_attempted(shard, unreachable), unreachable
-        elif self.processes == 1:
-            results, error = self._run_in_process(shard, record), None
         else:
-            results, error = self._run_on_pool(shard, record)
+            drift = check_drift(self.spec, self.settings, self.options, shard.projects, self.health)
+            if not self.options.force:
+                logger.info("%s", drift.line(label))
+            for skipped in drift.skipped.values():
+                record(skipped)
+            error = None
+            if not drift.todo:
+                results = {}
+            elif self.processes == 1:
+                results = self._run_in_process(drift, record)
+            else:
+                results, error = self._run_on_pool(shard, drift, record)
+            results.update(drift.skipped)
         outcome = ShardResult(
             shard_index=shard.index,
             label=shard.label,
@@ -245,31 +245,7 @@ class ShardRunner:
             return line + f": only {projects} project{'s' if projects != 1 else ''}"
         return line + f": the runner was started with {self.processes}"
 
-    def existing(self) -> frozenset[str] | None:
-        """Lower-cased names of the projects on the server now (GET /index
-        ``ajax=fetchallprojects``, one request per shard), or None when the list could not
-        be read (then every project is checked on its own).
-
-        A project that is not there has nothing to compare: its worker skips the
-        incremental check (one download request) and creates it. One made meanwhile by
-        someone else is still caught, by the create's "already exists"."""
-        if self.options.force:
-            return None  # every project is uploaded anyway
-        if self._reader is None:
-            # A shortcut must not cost an outage: one try, a short read timeout.
-            quick = min(self.settings.timeout, LIST_TIMEOUT, max(1.0, self.options.outage_seconds))
-            self._reader = AzkabanClient(
-                dataclasses.replace(self.settings, timeout=quick),
-                retry=RetryPolicy(attempts=1, max_seconds=quick + self.settings.connect_timeout),
-                health=self.health,
-            )
-        try:
-            return frozenset(p.name.lower() for p in self._reader.fetch_all_projects())
-        except AzkabanError as exc:
-            logger.warning("could not list the projects (%s); checking each one", exc)
-            return None
-
-    def _run_in_process(self, shard: Shard, record: ProgressCallback) -> dict[str, ProjectResult]:
+    def _run_in_process(self, drift: Drift, record: ProgressCallback) -> dict[str, ProjectResult]:
         if self._context is None:
             self._context = make_context(
                 self.spec, self.settings, self.options, self.zip_dir, self.health
@@ -277,21 +253,20 @@ class ShardRunner:
             if self.worker_setup is not None:
                 self.worker_setup()
         results: dict[str, ProjectResult] = {}
-        existing = self.existing()
-        following = [*shard.projects[1:], None]
-        for project, prefetch in zip(shard.projects, following, strict=True):
+        following = [*drift.todo[1:], None]
+        for project, prefetch in zip(drift.todo, following, strict=True):
             unreachable = server_unreachable(self.health, self.options.outage_seconds)
             if unreachable:
                 result = ProjectResult(project=project.name, error=f"not attempted: {unreachable}")
             else:
-                absent = existing is not None and project.name.lower() not in existing
-                result = self._context.build(project, prefetch, absent=absent)
+                compare = project.name in drift.undecided
+                result = self._context.build(project, prefetch, compare=compare)
             results[project.name] = result
             record(result)
         return results
 
     def _run_on_pool(
-        self, shard: Shard, record: ProgressCallback
+        self, shard: Shard, drift: Drift, record: ProgressCallback
     ) -> tuple[dict[str, ProjectResult], str | None]:
         fresh = self._executor is None
         if self._logs is None:
@@ -313,7 +288,7 @@ class ShardRunner:
                 ),
             )
         executor = self._executor
-        run = _PoolRun(self, shard, record, fresh=fresh)
+        run = _PoolRun(self, shard, drift, record, fresh=fresh)
         healthy = False
         try:
             with pool.stop_on_signal(executor):
@@ -332,7 +307,13 @@ class _PoolRun:
     submitted project is really running and its deadline is meaningful."""
 
     def __init__(
-        self, runner: ShardRunner, shard: Shard, record: ProgressCallback, *, fresh: bool
+        self,
+        runner: ShardRunner,
+        shard: Shard,
+        drift: Drift,
+        record: ProgressCallback,
+        *,
+        fresh: bool,
     ) -> None:
         self.spec = runner.spec
         self.settings = runner.settings
@@ -341,13 +322,13 @@ class _PoolRun:
         self.shard = shard
         self.record = record
         self.health = runner.health
-        self.pending: deque[ProjectPlan] = deque(shard.projects)
+        # Only what the drift check left to build (labels still name the whole shard).
+        self.pending: deque[ProjectPlan] = deque(drift.todo)
+        self.undecided = drift.undecided
         self.in_flight: dict[Future[ProjectResult], tuple[ProjectPlan, float]] = {}
         self.results: dict[str, ProjectResult] = {}
         # Workers of a fresh pool still have to start: their first projects get an allowance.
         self.first_wave = fresh
-        # What the server holds before the shard starts (see `ShardRunner.existing`).
-        self.existing = runner.existing()
 
     def run(self, executor: ProcessPoolExecutor) -> tuple[dict[str, ProjectResult], str | None]:
         """Results by project name, and a shard-level error (None if the pool stayed sound)."""
@@ -412,8 +393,8 @@ class _PoolRun:
                 # this one uploads (see `zipcache`).
                 ahead = self.processes - 1
                 prefetch = self.pending[ahead] if len(self.pending) > ahead else None
-                absent = self.existing is not None and project.name.lower() not in self.existing
-                future = executor.submit(run_project, project, prefetch, absent)
+                compare = project.name in self.undecided
+                future = executor.submit(run_project, project, prefetch, compare)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
         self.first_wave = False
 

@@ -72,13 +72,13 @@ class WorkerContext:
     zips: ZipCache
 
     def build(
-        self, project: ProjectPlan, prefetch: ProjectPlan | None = None, *, absent: bool = False
+        self, project: ProjectPlan, prefetch: ProjectPlan | None = None, *, compare: bool = True
     ) -> ProjectResult:
         """Build, check, upload (and schedule) one project; failures become ``error``.
 
         ``prefetch``: a project dispatched soon; its zip is built in a background thread
-        while this project uploads. ``absent``: the project was not on the server when the
-        shard started, so there is no upload to compare with (no incremental check).
+        while this project uploads. ``compare``: check first whether the server already
+        holds this very content (False when the runner's drift check has decided it).
         """
         started = time.monotonic()
         retries_before = _retry_counts(self.client)
@@ -87,7 +87,7 @@ class WorkerContext:
         # Names the project in every record this thread logs meanwhile (see worker_logs).
         token = current_project.set(project.name)
         try:
-            self._build_into(project, prefetch, result, absent=absent)
+            self._build_into(project, prefetch, result, compare=compare)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
@@ -104,14 +104,13 @@ class WorkerContext:
         prefetch: ProjectPlan | None,
         result: ProjectResult,
         *,
-        absent: bool = False,
+        compare: bool = True,
     ) -> None:
         stored_as = upload_name(project.name, content_key(self.spec, project))
-        # Decided before any zip is built or anything is written: an unchanged project costs
-        # one read (the download's headers name our file), a project that was not there
-        # none. Skipping writes nothing, so it needs no ownership check of its own (the
-        # preflight has checked every existing planned project; an upload still checks).
-        compare = not (self.options.force or absent)
+        # Normally decided by the runner's drift check (`runner.drift`) before any worker
+        # starts; here only for projects it could not check. Skipping writes nothing, so
+        # it needs no ownership check (an upload checks, in `ensure_project`).
+        compare = compare and not self.options.force
         if compare and self.client.uploaded_file_name(project.name) == stored_as:
             result.action = "skipped"
             result.flows = project.flow_count
@@ -270,11 +269,11 @@ def init_worker(
 
 
 def run_project(
-    project: ProjectPlan, prefetch: ProjectPlan | None = None, absent: bool = False
+    project: ProjectPlan, prefetch: ProjectPlan | None = None, compare: bool = True
 ) -> ProjectResult:
     """Pool task: build one project with this process's context (prefetching the next);
-    ``absent``: see `WorkerContext.build`."""
+    ``compare``: see `WorkerContext.build`."""
     context = _STATE.get("context")
     if context is None:
         return ProjectResult(project=project.name, error="worker not initialised")
-    return context.build(project, prefetch, absent=absent)
+    return context.build(project, prefetch, compare=compare)
