@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from azkaban_devstack.distributed import (
+    celery_environment,
+    flushed_redis,
+    fresh_database,
+    listening,
+    services_up,
+)
 from azkaban_devstack.job import connection_json
 from azkaban_devstack.stack import EmbeddedAirflow, free_port, local_celery_workers
 from azkaban_seeder.azkaban import ConnectionSettings
@@ -40,7 +46,6 @@ from azkaban_seeder.verify import independent_count
 
 REPO = Path(__file__).resolve().parents[1]
 DAG_ID, SHARD_TASK, USER, PREFIX = "azkaban_env_rebuild", "upload_shard", "azkaban", "bench"
-PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,12 +61,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--redis-db", type=int, default=12)
     p.add_argument("--timeout", type=float, default=1200.0)
     return p
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _load() -> str:
@@ -87,7 +86,7 @@ def sandbox(data_dir: Path, password: str, cost_base_ms: float) -> Iterator[str]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not _listening(port):
+        while not listening(port):
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("sandbox did not start")
             time.sleep(0.1)
@@ -95,31 +94,6 @@ def sandbox(data_dir: Path, password: str, cost_base_ms: float) -> Iterator[str]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards; yields ``user@host:port/name``."""
-    import psycopg2
-
-    name = f"airflow_bench_{os.getpid()}_{int(time.time() * 1000)}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def flushed_redis(db: int) -> str:
-    import redis
-
-    redis.Redis(host="127.0.0.1", port=REDIS_PORT, db=db).flushdb()
-    return f"127.0.0.1:{REDIS_PORT}/{db}"
 
 
 # --------------------------------------------------------------------------- one run
@@ -135,16 +109,6 @@ class Result:
     shard_seconds: list[float]
     hosts: dict[str, list[int]]
     counted: int
-
-
-def _celery_env(database: str, redis: str) -> dict[str, str]:
-    """The CeleryExecutor keys of tests/e2e/e2e_support.py `celery_environment`."""
-    return {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://{redis}",
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
-    }
 
 
 def _summarise(
@@ -174,10 +138,10 @@ def run_once(workers: int, args: argparse.Namespace, conf: dict[str, Any]) -> Re
     with (
         tempfile.TemporaryDirectory(prefix=f"bench-celery-{workers}w-") as work,
         sandbox(Path(work) / "sandbox", password, args.cost_base_ms) as url,
-        fresh_database() as database,
+        fresh_database("bench") as database,
     ):
         home = Path(work) / "airflow"
-        env = _celery_env(database, flushed_redis(args.redis_db))
+        env = celery_environment(database, flushed_redis(args.redis_db))
         env.update(
             {
                 "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_json(url, USER, password),
@@ -227,7 +191,7 @@ def _print(result: Result, flows: int) -> None:
 
 def main() -> None:
     args = _parser().parse_args()
-    if not (_listening(PG_PORT) and _listening(REDIS_PORT)):
+    if not services_up():
         sys.exit("PostgreSQL on :5432 and Redis on :6379 are needed (.ci/run starts them)")
     conf = {
         "flow_count": args.flows,

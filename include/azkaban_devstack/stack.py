@@ -32,6 +32,7 @@ from typing import IO, Any
 import requests
 
 from azkaban_devstack.rest import AirflowRestClient
+from azkaban_seeder.runner.lifeline import pid_alive as lifeline_pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -172,18 +173,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    with contextlib.suppress(OSError):
-        # A zombie is dead for our purposes (its parent just has not reaped it yet).
-        return stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
-    return True
+# A pid is alive when it exists and is not a zombie: one rule with the runner's lifeline.
+pid_alive = lifeline_pid_alive
 
 
 @dataclass

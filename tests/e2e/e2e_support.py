@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from azkaban_devstack import distributed
 from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
@@ -107,24 +108,10 @@ def planned(conf: dict[str, Any]) -> dict[str, set[str]]:
     return {p.name: set(expected_flow_ids(p)) for p in plan_projects(spec)}
 
 
-#: Settings that make Airflow distributed; the native Celery test runs with exactly these keys
-#: and tests/e2e/test_docker_compose.py checks docker-compose.yml sets the same ones.
-CELERY_KEYS = (
-    "AIRFLOW__CORE__EXECUTOR",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-    "AIRFLOW__CELERY__BROKER_URL",
-    "AIRFLOW__CELERY__RESULT_BACKEND",
-)
-
-
-def celery_environment(database: str, redis: str) -> dict[str, str]:
-    """CeleryExecutor settings for a PostgreSQL ``host:port/db`` and a Redis ``host:port/n``."""
-    return {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://{redis}",
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{database}",
-    }
+# The CeleryExecutor settings live with the launcher (azkaban_devstack.distributed); the native
+# Celery test and test_docker_compose.py take them from there.
+CELERY_KEYS = distributed.CELERY_KEYS
+celery_environment = distributed.celery_environment
 
 
 def celery_hosts(task_instances: list[dict[str, Any]], task_id: str) -> dict[str, list[int]]:

@@ -11,9 +11,6 @@ must run some, and Azkaban must hold exactly the plan.
 
 from __future__ import annotations
 
-import os
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +26,7 @@ from e2e_support import (
     projects_on_server,
 )
 
-from azkaban_devstack import EmbeddedAirflow
+from azkaban_devstack import EmbeddedAirflow, distributed
 from azkaban_devstack.stack import local_celery_workers
 from azkaban_sandbox.server import SandboxServer
 
@@ -37,7 +34,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 DAG_ID = "azkaban_env_rebuild"
 SHARD_TASK = "upload_shard"
-PG_HOST, PG_PORT, REDIS_PORT, REDIS_DB = "127.0.0.1", 5432, 6379, 11
+REDIS_DB = 11
 #: Two workers of two slots each; four shards at a time fill both.
 WORKERS = local_celery_workers(2, concurrency=2)
 PARALLEL_SHARDS = 4
@@ -52,37 +49,17 @@ CONF = {
 SHARDS = 8
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    if not (_listening(PG_PORT) and _listening(REDIS_PORT)):
+    if not distributed.services_up():
         pytest.skip("PostgreSQL on :5432 and Redis on :6379 are needed")
-    import psycopg2
-
-    name = f"airflow_e2e_{os.getpid()}_{int(time.time())}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with distributed.fresh_database("e2e") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
 def redis_db() -> str:
-    import redis
-
-    redis.Redis(host="127.0.0.1", port=REDIS_PORT, db=REDIS_DB).flushdb()
-    return f"127.0.0.1:{REDIS_PORT}/{REDIS_DB}"
+    return distributed.flushed_redis(REDIS_DB)
 
 
 @pytest.fixture(scope="module")

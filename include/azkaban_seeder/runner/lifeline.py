@@ -13,6 +13,7 @@ which exits when the owner does. Two independent guards:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -21,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,17 @@ def request_death_signal(signum: int = signal.SIGTERM) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (signal 0 checks without sending anything)."""
+    """Whether process ``pid`` is alive: it exists (signal 0 checks without sending
+    anything) and, where ``/proc`` tells, is not a zombie (dead, not yet reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[-1].split()[0] != "Z"
     return True
 
 
