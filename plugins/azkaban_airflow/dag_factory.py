@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
@@ -147,7 +148,10 @@ def nightly(settings: DeploymentSettings, night: NightlySettings) -> RebuildVari
         description=f"Rebuild the Azkaban test environment at {night.cron} UTC (deployment params)",
         doc_md=doc,
         params=fixed_params(night.params, settings.max_parallel_shards),
-        schedule=CronTriggerTimetable(night.cron, timezone="UTC"),
+        # run_immediately=False is not "never": Airflow 3.3 still runs the last tick when it
+        # is within max(a tenth of the cron's period, 5 min), so unpausing a 02:00 nightly
+        # before 04:24 started a rebuild at once. A zero buffer means: first run = next tick.
+        schedule=CronTriggerTimetable(night.cron, timezone="UTC", run_immediately=timedelta(0)),
         paused_on_creation=True,
     )
 

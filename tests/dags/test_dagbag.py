@@ -185,11 +185,32 @@ def test_schedule_and_run_limits(dagbag) -> None:  # type: ignore[no-untyped-def
     assert rebuild.timetable.can_be_scheduled is False  # on demand only
     assert rebuild.is_paused_upon_creation is False  # no schedule: unpaused only lets it run
     assert nightly.timetable.expression == "0 2 * * *"
-    assert nightly.timetable.run_immediately is False
+    # Not False: Airflow treats False as "within a tenth of the period" (see dag_factory).
+    assert nightly.timetable.run_immediately == timedelta(0)
     assert nightly.is_paused_upon_creation is True
     for dag in (rebuild, nightly):
         assert dag.catchup is False
         assert dag.max_active_runs == 1
+
+
+@pytest.mark.parametrize("minutes_after_the_tick", [1, 8, 143, 600])
+def test_unpausing_shortly_after_the_nightly_tick_waits_for_the_next_one(
+    dagbag, monkeypatch, minutes_after_the_tick
+) -> None:  # type: ignore[no-untyped-def]
+    # Regression (found by this suite when it ran at 02:08 UTC): Airflow's run_immediately=False
+    # still runs the last tick when it is within a tenth of the period (2.4 h for a daily
+    # cron), so unpausing at 02:08 started a rebuild at once.
+    from datetime import UTC, datetime
+
+    import airflow.timetables.trigger as trigger
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    now = datetime(2026, 6, 1, 2, 0, tzinfo=UTC) + timedelta(minutes=minutes_after_the_tick)
+    monkeypatch.setattr(trigger, "utcnow", lambda: now)
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[NIGHTLY]))
+    first = dag.next_dagrun_info(last_automated_run_info=None)
+    assert first is not None
+    assert first.run_after == datetime(2026, 6, 2, 2, 0, tzinfo=UTC)
 
 
 def test_unpausing_does_not_start_a_rebuild(dagbag) -> None:  # type: ignore[no-untyped-def]
