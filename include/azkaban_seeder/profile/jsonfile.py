@@ -7,7 +7,7 @@ refused with a `ProfileError` naming the problem and the fix. Job types are the 
 area and must be short tokens (``[A-Za-z][A-Za-z0-9_.-]{0,63}``); a key that would hold a name
 (``project``, ``flow``, ``name``, ``command``, ...) anywhere refuses the whole file.
 
-Workers regenerate flows from ``(spec, index)`` in spawned processes, each loading the
+Workers regenerate flows from ``(spec, index)`` in pool processes, each loading the
 profile again, so `load_profile` caches by (absolute path, mtime, size).
 """
 

@@ -70,7 +70,7 @@ def apply(
     outcome = ApplyResult()
     largest = max((len(s.projects) for s in todo), default=1)
     processes = max(1, min(options.processes, largest))
-    # One worker setup for all shards: spawned workers and their logins are reused.
+    # One worker setup for all shards: pool workers and their logins are reused.
     with ShardRunner(
         spec, settings, options, processes=processes, worker_setup=worker_setup, health=health
     ) as runner:

@@ -39,7 +39,7 @@ _MISSING = object()
 
 @contextmanager
 def hidden_main() -> Iterator[None]:
-    """Hide ``__main__.__file__`` and ``__spec__`` so spawned children don't re-run it."""
+    """Hide ``__main__.__file__`` and ``__spec__`` so pool children don't re-run it."""
     main = sys.modules.get("__main__")
     if main is None:
         yield

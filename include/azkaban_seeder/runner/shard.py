@@ -1,4 +1,4 @@
-"""`run_shard`: build and upload every project of one shard, in-process or on a spawn pool.
+"""`run_shard`: build and upload every project of one shard, in-process or on a process pool.
 
 Failure handling, in one place:
 
@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ProjectResult], None]
 
-#: Extra time the first project of each worker gets: starting a spawned interpreter and
+#: Extra time the first project of each worker gets: starting the fork server and
 #: importing the package takes seconds on a loaded machine.
 STARTUP_ALLOWANCE = 60.0
 #: Longest single wait before deadlines are re-checked (keeps shutdown and logging lively).
@@ -110,7 +110,7 @@ def run_shard(
 ) -> ShardResult:
     """Build and upload the projects of ``shard``; never raises for a project's failure.
 
-    ``options.processes`` == 1 runs in this process; more starts a spawn pool of
+    ``options.processes`` == 1 runs in this process; more starts a process pool of
     ``min(processes, projects)`` workers, each with its own logged-in client, and stops it
     before returning. ``worker_setup``: see `ShardRunner`.
     """
@@ -124,7 +124,7 @@ def run_shard(
 class ShardRunner:
     """Runs shards one after another on one worker setup (reused between shards).
 
-    ``processes == 1``: one in-process client. Otherwise a spawn pool that lives until
+    ``processes == 1``: one in-process client. Otherwise a process pool that lives until
     `close` (or the ``with`` block ends); a shard that breaks the pool (dead worker, deadline)
     discards it and the next shard starts a fresh one.
 
@@ -379,7 +379,7 @@ class _PoolRun:
 
     def _fill(self, executor: ProcessPoolExecutor) -> None:
         allowance = STARTUP_ALLOWANCE if self.first_wave else 0.0
-        # Children are spawned inside submit(); keep __main__ hidden while that happens.
+        # Children are started inside submit(); keep __main__ hidden while that happens.
         with pool.hidden_main():
             while self.pending and len(self.in_flight) < self.processes:
                 project = self.pending.popleft()

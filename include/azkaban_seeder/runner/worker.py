@@ -1,9 +1,9 @@
 """The per-project job executed by pool workers (or in-process when ``processes == 1``).
 
-This module is imported by spawned children, so it stays importable on its own and never
-imports Airflow. Each process builds one `AzkabanClient` in `init_worker` (one login per
-process, reused for every project it handles). Workers return `ProjectResult` records; no
-exception ever crosses the process boundary.
+This module is imported by pool children (the fork server preloads it), so it stays
+importable on its own and never imports Airflow. Each process builds one `AzkabanClient` in
+`init_worker` (one login per process, reused for every project it handles). Workers return
+`ProjectResult` records; no exception ever crosses the process boundary.
 
 Per project: generate the flows and stream them into a zip (shared directory, see
 `zipcache`; usually prefetched while the previous project uploaded), load that zip with the
@@ -222,7 +222,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-# --- process-pool entry points (module level so spawned children can import them) ---
+# --- process-pool entry points (module level so pool children can import them) ---
 
 # This process's context, set by `init_worker` (a dict, so no `global` statement is needed).
 _STATE: dict[str, WorkerContext] = {}

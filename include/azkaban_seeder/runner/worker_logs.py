@@ -1,6 +1,6 @@
 """Worker log records, re-emitted in the parent at their own level and logger name.
 
-A spawned worker has bare logging; writing to its stderr would reach an Airflow task log as
+A pool worker has bare logging; writing to its stderr would reach an Airflow task log as
 unformatted text at ERROR level. Instead, `attach` (called by the pool initializer) sends every
 record of the worker through a bounded queue to the parent, where `LogForwarder` hands it to
 ``logging.getLogger(record.name)``: the parent's own handlers (the task log, the CLI's stderr)
