@@ -116,6 +116,26 @@ def test_projects_that_could_not_be_read_are_counted_so_verify_never_looks_clean
     assert "read errors: 3 project(s), 15 flow(s) not read" in text
 
 
+def test_a_schedule_list_that_cannot_be_read_is_reported_not_raised(
+    sandbox: Any, settings: ConnectionSettings, prefix: str
+) -> None:
+    # Regression: with schedules on, a server that stopped answering made verify raise from
+    # fetchSchedules instead of returning its report.
+    spec = _spec(prefix, flow_count=6, flows_per_project=3, schedule="01:00-03:00")
+    assert apply(spec, settings, OPTIONS).ok
+    sandbox.server.controls.set_faults(rate=1.0, seed=1, kinds=["http500"])
+    client = AzkabanClient(settings, RetryPolicy(attempts=1).with_waits(0))
+
+    report = verify(spec, client, plan_projects(spec))
+
+    assert not report.ok
+    assert not report.schedules_checked
+    assert "AzkabanServerError" in report.schedule_error or "500" in report.schedule_error
+    assert VerifyReport.from_dict(report.to_dict()) == report
+    text = "\n".join(verify_lines(report))
+    assert "schedules: not checked, the schedule list was not read" in text
+
+
 def test_project_pattern_matches_planned_names_only() -> None:
     pattern = project_pattern("stress")
     assert pattern.fullmatch("stress_00012")

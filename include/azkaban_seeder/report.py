@@ -239,6 +239,10 @@ def verify_lines(verify: VerifyReport | None) -> list[str]:
             f"schedules: missing {sum(len(v) for v in verify.schedule_missing.values())}"
             f"  wrong cron {sum(len(v) for v in verify.schedule_wrong.values())}"
         )
+    if verify.schedule_error:
+        lines.append(
+            f"schedules: not checked, the schedule list was not read: {verify.schedule_error}"
+        )
     return lines
 
 
