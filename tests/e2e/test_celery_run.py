@@ -144,6 +144,10 @@ def test_rebuild_on_two_celery_workers(
     # Each shard of worker-2 ran ~7 s here, the wait polls every 2 s: some were seen running.
     assert running_logs.seen, f"no shard of {sorted(running_logs.silent)} was seen running"
     for map_index, events in running_logs.seen.items():
+        # The api-server reads a running task's log from worker-1's log server at the task's
+        # hostname, or straight from the shared log folder when the file is already there
+        # (both were seen here, depending on timing): either way it must be readable.
         served = [e for e in events for h in running_logs.silent if e.startswith(f"http://{h}:")]
-        assert served, (map_index, events[:6])
-        assert not [e for e in events if "Could not read served logs" in e], (map_index, events)
+        local = [e for e in events if e.startswith(str(celery_stack.home / "logs"))]
+        assert served or local, (map_index, events[:6])
+        assert not [e for e in events if "Could not read" in e], (map_index, events)
