@@ -32,7 +32,9 @@ from typing import IO, Any
 import requests
 
 from azkaban_devstack.rest import AirflowRestClient
-from azkaban_seeder.runner.lifeline import pid_alive as lifeline_pid_alive
+
+# `pid_alive` (exists and is not a zombie) is the runner's rule; tests import it from here.
+from azkaban_seeder.runner.lifeline import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -171,10 +173,6 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             stack.append(child)
     return found
-
-
-# A pid is alive when it exists and is not a zombie: one rule with the runner's lifeline.
-pid_alive = lifeline_pid_alive
 
 
 @dataclass

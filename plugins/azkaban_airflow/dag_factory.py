@@ -267,19 +267,30 @@ def _teardown(azkaban_conn_id: str, params: dict[str, Any] | None = None) -> dic
     return tasks.teardown_prefix(prefix, dry_run, settings, confirm_prefix=confirm)
 
 
-def build_teardown_dag(settings: DeploymentSettings) -> DAG:
-    """``azkaban_env_teardown``; assign it to a module-level name in a DAG file."""
-    with DAG(
-        dag_id=TEARDOWN_DAG_ID,
-        description="Delete the Azkaban projects of a prefix that azkaban-seeder built",
+def _manual_dag(dag_id: str, description: str, params: Mapping[str, Param], doc_md: str) -> DAG:
+    """A manual-only DAG (no schedule, created unpaused, one run at a time, no retries: a retry
+    would delete or crawl again from the start)."""
+    return DAG(
+        dag_id=dag_id,
+        description=description,
         schedule=None,
         catchup=False,
         max_active_runs=1,
         is_paused_upon_creation=False,
-        params=_teardown_params(),
+        params=dict(params),
         default_args={"retries": 0},
         tags=list(TAGS),
-        doc_md=_TEARDOWN_DOC,
+        doc_md=doc_md,
+    )
+
+
+def build_teardown_dag(settings: DeploymentSettings) -> DAG:
+    """``azkaban_env_teardown``; assign it to a module-level name in a DAG file."""
+    with _manual_dag(
+        TEARDOWN_DAG_ID,
+        "Delete the Azkaban projects of a prefix that azkaban-seeder built",
+        _teardown_params(),
+        _TEARDOWN_DOC,
     ) as dag:
         _teardown(azkaban_conn_id=settings.conn_id)
     return dag
@@ -320,18 +331,11 @@ def _profile(azkaban_conn_id: str, **context: Any) -> dict[str, Any]:
 
 def build_profile_dag(settings: DeploymentSettings) -> DAG:
     """``azkaban_env_profile``; assign it to a module-level name in a DAG file."""
-    with DAG(
-        dag_id=PROFILE_DAG_ID,
-        description="Profile a production Azkaban read-only into a profile file",
-        schedule=None,
-        catchup=False,
-        max_active_runs=1,
-        is_paused_upon_creation=False,
-        params=profile_params(),
-        # No retries: a retry would crawl production again from the start.
-        default_args={"retries": 0},
-        tags=list(TAGS),
-        doc_md=_PROFILE_DOC.replace("CONN", settings.profile_conn_id),
+    with _manual_dag(
+        PROFILE_DAG_ID,
+        "Profile a production Azkaban read-only into a profile file",
+        profile_params(),
+        _PROFILE_DOC.replace("CONN", settings.profile_conn_id),
     ) as dag:
         _profile(azkaban_conn_id=settings.profile_conn_id)
     return dag

@@ -24,12 +24,10 @@ from urllib.parse import quote
 import pytest
 import requests
 from e2e_support import (
-    DAGS,
-    PLUGINS,
     USER,
-    connection_env,
     password_for,
     private_sandbox,
+    sandbox_stack,
     task_logs,
 )
 
@@ -100,18 +98,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]
 def stack(
     sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmbeddedAirflow]:
-    home = tmp_path_factory.mktemp("airflow")
-    airflow = EmbeddedAirflow(
-        home=home,
-        dags_folder=DAGS,
-        plugins_folder=PLUGINS,
-        extra_env={
-            "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_env(sandbox.url),
-            "AZKABAN_SEEDER_REPORT_DIR": str(home / "reports"),
-            "AZKABAN_SEEDER_SHARD_TIMEOUT": "150",
-        },
-        triggerer=True,
-    )
+    airflow = sandbox_stack(tmp_path_factory.mktemp("airflow"), sandbox.url)
     with airflow:
         for dag_id in (REBUILD, NIGHTLY, TEARDOWN):
             airflow.client.wait_for_dag(dag_id, timeout=180)

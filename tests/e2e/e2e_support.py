@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from azkaban_devstack import distributed
+from azkaban_devstack import EmbeddedAirflow, distributed
 from azkaban_sandbox.server import SandboxConfig, SandboxServer
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
@@ -70,6 +70,23 @@ def connection_env(url: str) -> str:
             "password": password_for(url),
             "extra": {"timeout": 30},
         }
+    )
+
+
+def sandbox_stack(home: Path, sandbox_url: str, shard_timeout: int = 150) -> EmbeddedAirflow:
+    """The embedded stack (with triggerer) of this checkout's DAGs, its Connection on the
+    sandbox at ``sandbox_url`` and reports under ``home/reports``; a shard task is killed after
+    ``shard_timeout`` s (a shard of a few small projects takes seconds)."""
+    return EmbeddedAirflow(
+        home=home,
+        dags_folder=DAGS,
+        plugins_folder=PLUGINS,
+        extra_env={
+            "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_env(sandbox_url),
+            "AZKABAN_SEEDER_REPORT_DIR": str(home / "reports"),
+            "AZKABAN_SEEDER_SHARD_TIMEOUT": str(shard_timeout),
+        },
+        triggerer=True,
     )
 
 

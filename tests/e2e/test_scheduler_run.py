@@ -19,14 +19,12 @@ from urllib.parse import quote
 
 import pytest
 from e2e_support import (
-    DAGS,
-    PLUGINS,
-    connection_env,
     error_lines,
     planned,
     private_sandbox,
     projects_on_server,
     reject_uploads,
+    sandbox_stack,
     task_logs,
 )
 
@@ -53,19 +51,8 @@ def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxSer
 def stack(
     e2e_sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmbeddedAirflow]:
-    home = tmp_path_factory.mktemp("airflow")
-    airflow = EmbeddedAirflow(
-        home=home,
-        dags_folder=DAGS,
-        plugins_folder=PLUGINS,
-        extra_env={
-            "AIRFLOW_CONN_AZKABAN_DEFAULT": connection_env(e2e_sandbox.url),
-            "AZKABAN_SEEDER_REPORT_DIR": str(home / "reports"),
-            # A shard of 5 small projects takes seconds; a hung Pool is killed after this.
-            "AZKABAN_SEEDER_SHARD_TIMEOUT": "150",
-        },
-        triggerer=True,
-    )
+    # A shard of 5 small projects takes seconds; a hung Pool is killed after 150 s.
+    airflow = sandbox_stack(tmp_path_factory.mktemp("airflow"), e2e_sandbox.url)
     airflow.start()
     try:
         airflow.client.wait_for_dag(DAG_ID, timeout=180)
