@@ -13,6 +13,7 @@ import pytest
 
 from azkaban_seeder.archive import ZipSummary, build_project_zip_bytes, write_project_zip
 from azkaban_seeder.archive import project as project_module
+from azkaban_seeder.archive.deterministic import BLOCK_BYTES
 from azkaban_seeder.archive.flow1 import escape_property_value
 from azkaban_seeder.archive.flow2 import yaml_quote
 from azkaban_seeder.flows import Flow, generate_flow
@@ -171,10 +172,11 @@ def test_yaml_quote_roundtrips_through_a_yaml_parser() -> None:
         assert yaml.safe_load(f"k: {quoted}") == {"k": text}, quoted
 
 
-def test_flows_are_generated_and_written_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Streaming: bytes for flow 0 reach the target before flow 1 is even generated."""
+def test_flows_are_generated_and_written_in_bounded_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streaming: output reaches the target in blocks of about BLOCK_BYTES while flows are
+    still being generated, so memory stays flat however many flows a project holds."""
     generated: list[int] = []
-    writes_at: list[int] = []
+    writes: list[tuple[int, int]] = []  # (flows generated so far, bytes written)
     real = project_module.iter_project_flows
 
     def spying(spec: EnvSpec, project: ProjectPlan) -> Iterator[Flow]:
@@ -187,13 +189,16 @@ def test_flows_are_generated_and_written_one_at_a_time(monkeypatch: pytest.Monke
             return True
 
         def write(self, b: bytes) -> int:  # type: ignore[override]
-            writes_at.append(len(generated))
+            writes.append((len(generated), len(b)))
             return len(b)
 
     monkeypatch.setattr(project_module, "iter_project_flows", spying)
-    spec = EnvSpec(flow_count=500, flows_per_project=500, shape="chain:2")
+    spec = EnvSpec(flow_count=3000, flows_per_project=3000, shape="chain:2")
     summary = write_project_zip(spec, _first_project(spec), Sink())  # type: ignore[arg-type]
-    assert summary.flows == 500
-    assert writes_at[0] == 1  # first entry written while only one flow exists
-    # Output keeps pace with generation: some write happens at every generation step.
-    assert set(range(1, 501)) <= set(writes_at)
+    assert summary.flows == 3000
+    assert sum(size for _, size in writes) == summary.bytes
+    # Several blocks, the first long before the last flow is generated ...
+    assert len(writes) >= 4
+    assert writes[0][0] < 3000 // 2
+    # ... and none much larger than a block (a block plus one small entry).
+    assert max(size for _, size in writes) <= BLOCK_BYTES + 1024

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import struct
+import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +77,65 @@ def test_closing_the_zip_leaves_the_target_open() -> None:
     buffer = io.BytesIO()
     _write(buffer, ENTRIES)
     assert not buffer.closed
+
+
+def test_more_than_65535_entries_use_the_zip64_end_records() -> None:
+    entries = [
+        (f"job_{n:06d}.job", f"type=command\ncommand=echo {n}\n".encode()) for n in range(70_000)
+    ]
+    buffer = io.BytesIO()
+    zf = _write(buffer, entries)
+    data = buffer.getvalue()
+    assert zf.entries == 70_000
+    assert b"PK\x06\x06" in data[-200:] and b"PK\x06\x07" in data[-200:]
+    with zipfile.ZipFile(io.BytesIO(data)) as reader:
+        names = reader.namelist()
+        assert len(names) == 70_000 and names[-1] == "job_069999.job"
+        assert reader.read("job_069999.job") == entries[-1][1]
+
+
+def test_a_name_beyond_ascii_is_flagged_utf8() -> None:
+    buffer = io.BytesIO()
+    _write(buffer, [("flow_é.job", b"type=command\n")])
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as reader:
+        (info,) = reader.infolist()
+        assert info.filename == "flow_é.job" and info.flag_bits & 0x800
+
+
+def test_no_data_descriptors_and_sizes_in_the_local_headers() -> None:
+    buffer = io.BytesIO()
+    _write(buffer, ENTRIES)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as reader:
+        for info in reader.infolist():
+            assert info.flag_bits & 0x08 == 0
+            header = buffer.getvalue()[info.header_offset : info.header_offset + 30]
+            crc, packed, size = struct.unpack("<III", header[14:26])
+            assert (crc, packed, size) == (info.CRC, info.compress_size, info.file_size)
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        pytest.param(["unzip", "-tq"], id="unzip"),
+        pytest.param(["jar", "xf"], id="java-jar"),
+    ],
+)
+def test_other_unzip_implementations_read_it(tool: list[str], tmp_path: Path) -> None:
+    """Azkaban unzips with Java; `jar xf` checks every entry's CRC on the way."""
+    if shutil.which(tool[0]) is None:
+        pytest.skip(f"{tool[0]} is not installed")
+    path = tmp_path / "project.zip"
+    many = [
+        (f"dir/job_{n:05d}.job", f"type=command\ncommand=echo {n}\n".encode()) for n in range(300)
+    ]
+    with path.open("wb") as out:
+        _write(out, sorted([*ENTRIES, *many]))  # type: ignore[arg-type]
+    workdir = tmp_path / "out"
+    workdir.mkdir()
+    done = subprocess.run(
+        [*tool, str(path)], cwd=workdir, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    if tool[0] == "jar":
+        assert (workdir / "b/c.flow").read_bytes() == ENTRIES[1][1]
+        assert (workdir / "dir/job_00299.job").read_bytes() == many[-1][1]

@@ -20,9 +20,10 @@ from fake_azkaban_server import (
     small_zip,
 )
 
-from azkaban_seeder.azkaban import AzkabanClient
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings
 from azkaban_seeder.azkaban import errors as e
 from azkaban_seeder.azkaban.replies import RequestKind
+from azkaban_seeder.azkaban.transport import environment_settings
 
 FLOWS = Reply.json({"project": "p1", "projectId": 3, "flows": [{"flowId": "flow_000001"}]})
 UPLOADED = Reply.json({"projectId": "3", "version": "2"})
@@ -468,3 +469,52 @@ def test_tls_failure_is_a_settings_error_not_retried(fake_azkaban: FakeAzkaban) 
     with pytest.raises(e.SettingsError, match="TLS"):
         client.fetch_all_projects()
     assert client.stats.attempts == 1
+
+
+def test_an_http_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it(
+    fake_azkaban: FakeAzkaban, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake stands in for the proxy: a request reaches it only through the proxy
+    # setting (azkaban.invalid never resolves), in absolute form.
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", fake_azkaban.url)
+    with make_client("http://azkaban.invalid:8081", attempts=1) as client:
+        assert client.fetch_project_flows("p1") == ["flow_000001"]
+    assert fake_azkaban.requests[0].headers["host"] == "azkaban.invalid:8081"
+    monkeypatch.setenv("NO_PROXY", "azkaban.invalid")
+    with (
+        make_client("http://azkaban.invalid:8081", attempts=1) as client,
+        pytest.raises(e.ConnectFailed),
+    ):
+        client.fetch_project_flows("p1")
+
+
+def test_the_environment_is_read_once_per_client_not_per_request(
+    fake_azkaban: FakeAzkaban, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with make_client(fake_azkaban.url, attempts=1) as client:
+        assert client.fetch_project_flows("p1") == ["flow_000001"]
+        # A proxy set after the client exists does not reroute it (nothing listens there).
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+        assert client.fetch_project_flows("p1") == ["flow_000001"]
+
+
+def test_a_ca_bundle_from_the_environment_unless_the_settings_name_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/env-bundle.pem")
+    url = "https://azkaban.example:8443"
+    system = ConnectionSettings(url=url, user="u", password="p")
+    assert environment_settings(system)[1] == "/etc/ssl/env-bundle.pem"
+    own = ConnectionSettings(url=url, user="u", password="p", verify="/etc/ssl/own.pem")
+    assert environment_settings(own)[1] == "/etc/ssl/own.pem"
+    off = ConnectionSettings(url=url, user="u", password="p", verify=False)
+    assert environment_settings(off)[1] is False
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert environment_settings(system)[1] is True

@@ -1,62 +1,95 @@
 """A zip writer whose bytes depend only on the entries written.
 
 Every entry gets the same timestamp (1980-01-01 00:00, the zip epoch), the same permissions
-(0644, Unix), the same compression (deflate, fixed level), and entries must come in strictly
-sorted name order. The output is written through a non-seekable counting/hashing stream, so
-`zipfile` streams each entry once with a data descriptor instead of seeking back: the bytes and
-the SHA-256 are identical whether the target is a file, a socket-like stream or memory, and the
-hash costs no second pass.
+(0644, Unix), the same compression (raw deflate, fixed level), and entries must come in
+strictly sorted name order.
+
+The records (PKWARE APPNOTE 4.3: local file header, central directory, end of central
+directory; the ZIP64 end records once there are more than 65,535 entries) are written here
+rather than through `zipfile`: an entry is compressed in memory first, so its CRC and sizes are
+known before its header is written, nothing is ever sought back or followed by a data
+descriptor, and a small entry costs a few microseconds instead of the ~20 that `zipfile`'s
+per-entry machinery takes (a 100-flow project is 100 entries; this is most of a project's
+build time). The output is written in blocks through a counting, hashing stream, so the bytes
+and the SHA-256 are identical whether the target is a file, a socket-like stream or memory,
+and memory stays flat: one entry and one block at a time, plus 46 bytes plus the name per
+entry for the central directory. `zipfile`, Java's ``ZipFile`` (Azkaban's unzip) and
+``unzip`` read the result; the tests check all that are installed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zipfile
+import struct
+import zlib
 from types import TracebackType
 from typing import BinaryIO
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 COMPRESS_LEVEL = 6
-_UNIX = 3
+BLOCK_BYTES = 64 * 1024
+
+_DOS_TIME = 0  # 00:00:00
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01 (years since 1980, month, day)
+_VERSION = 20  # 2.0: deflate; needed to extract and "made by"
+_VERSION_ZIP64 = 45
+_MADE_BY = (3 << 8) | _VERSION  # 3: Unix (so the permissions in external_attr apply)
+_DEFLATE = 8
+_UTF8_FLAG = 0x800
+_MAX_16 = 0xFFFF
+_MAX_32 = 0xFFFFFFFF
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")  # local file header (30 bytes)
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # central directory header (46 bytes)
+_END = struct.Struct("<IHHHHIIH")  # end of central directory (22 bytes)
+_END64 = struct.Struct("<IQHHIIQQQQ")  # ZIP64 end of central directory record (56 bytes)
+_LOCATOR64 = struct.Struct("<IIQI")  # ZIP64 end of central directory locator (20 bytes)
+
+
+class ZipTooLarge(ValueError):
+    """The archive or one entry passed 4 GiB, which this writer does not support."""
 
 
 class _HashingStream:
-    """Write-only wrapper: forwards bytes, counts them, hashes them. Deliberately unseekable."""
+    """Counts, hashes and forwards bytes in blocks of up to ``BLOCK_BYTES``."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self.size = 0
         self.sha256 = hashlib.sha256()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
 
-    def write(self, data: bytes) -> int:
-        self._out.write(data)
+    def write(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._pending_bytes += len(data)
         self.size += len(data)
-        self.sha256.update(data)
-        return len(data)
+        if self._pending_bytes >= BLOCK_BYTES:
+            self._forward()
 
-    def tell(self) -> int:
-        return self.size
+    def _forward(self) -> None:
+        block = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        self.sha256.update(block)
+        self._out.write(block)
 
     def flush(self) -> None:
+        self._forward()
         self._out.flush()
-
-    def close(self) -> None:
-        """The caller owns the target stream; closing the zip must not close it."""
 
 
 class DeterministicZip:
-    """Context manager: ``add(name, data)`` in sorted name order, then read ``size``/``sha256``."""
+    """Context manager: ``add(name, data)`` in sorted name order, then read ``size``/``sha256``.
+
+    Closing writes the central directory; the target stream itself is left open."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._stream = _HashingStream(out)
-        self._zip = zipfile.ZipFile(
-            self._stream,
-            mode="w",
-            compression=zipfile.ZIP_DEFLATED,
-            compresslevel=COMPRESS_LEVEL,
-        )
+        self._central: list[bytes] = []
         self._last_name: str | None = None
+        self._closed = False
         self.entries = 0
 
     def add(self, name: str, data: bytes) -> None:
@@ -64,15 +97,48 @@ class DeterministicZip:
         if self._last_name is not None and name <= self._last_name:
             raise ValueError(f"zip entries out of order: {name!r} after {self._last_name!r}")
         self._last_name = name
-        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-        info.create_system = _UNIX
-        info.external_attr = FILE_MODE << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-        self._zip.writestr(info, data, compresslevel=COMPRESS_LEVEL)
+        encoded, flags = _encode_name(name)
+        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        packed = compressor.compress(data) + compressor.flush()
+        crc = zlib.crc32(data)
+        offset = self._stream.size
+        if len(data) > _MAX_32 or len(packed) > _MAX_32 or offset > _MAX_32:
+            raise ZipTooLarge(f"zip entry {name!r} would pass 4 GiB (not supported)")
+        sizes = (crc, len(packed), len(data), len(encoded))
+        common = (flags, _DEFLATE, _DOS_TIME, _DOS_DATE, *sizes)
+        self._stream.write(_LOCAL.pack(0x04034B50, _VERSION, *common, 0) + encoded)
+        self._stream.write(packed)
+        attrs = (0, 0, 0, 0, FILE_MODE << 16, offset)  # extra, comment, disk, internal, ...
+        self._central.append(
+            _CENTRAL.pack(0x02014B50, _MADE_BY, _VERSION, *common, *attrs) + encoded
+        )
         self.entries += 1
 
     def close(self) -> None:
-        self._zip.close()
+        """Write the central directory and the end records (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        start = self._stream.size
+        for record in self._central:
+            self._stream.write(record)
+        length = self._stream.size - start
+        count = self.entries
+        if start + length > _MAX_32:
+            raise ZipTooLarge("zip archive would pass 4 GiB (not supported)")
+        if count > _MAX_16:
+            # More entries than the classic end record can count: ZIP64 end record + locator;
+            # the classic record then says "see ZIP64" (0xFFFF).
+            end64 = self._stream.size
+            versions = (_VERSION_ZIP64, _VERSION_ZIP64, 0, 0)  # made by, needed, disks
+            record = _END64.pack(
+                0x06064B50, _END64.size - 12, *versions, count, count, length, start
+            )
+            self._stream.write(record)
+            self._stream.write(_LOCATOR64.pack(0x07064B50, 0, end64, 1))
+            count = _MAX_16
+        self._stream.write(_END.pack(0x06054B50, 0, 0, count, count, length, start, 0))
+        self._central.clear()
         self._stream.flush()
 
     @property
@@ -93,3 +159,10 @@ class DeterministicZip:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _encode_name(name: str) -> tuple[bytes, int]:
+    """The name's bytes and the flags that say how to read them (UTF-8 beyond ASCII)."""
+    if name.isascii():
+        return name.encode("ascii"), 0
+    return name.encode("utf-8"), _UTF8_FLAG

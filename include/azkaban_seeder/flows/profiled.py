@@ -12,7 +12,6 @@ import random
 
 from azkaban_seeder.flows.model import Flow, Job
 from azkaban_seeder.flows.naming import job_id_for
-from azkaban_seeder.profile.synth import synthesizer_for
 from azkaban_seeder.spec import EnvSpec
 
 JOB_TYPE = "command"
@@ -22,6 +21,10 @@ def profiled_flow(
     spec: EnvSpec, index: int, flow_id: str, project: str, rng: random.Random
 ) -> Flow:
     """Flow ``index`` of a ``profile``-shaped spec, drawn with ``rng`` (its `flow_rng`)."""
+    # Imported on first use: pool workers preload this module, and most shapes never need
+    # the profile machinery (a tenth of a second of imports at every pool start).
+    from azkaban_seeder.profile.synth import synthesizer_for
+
     synth = synthesizer_for(spec.profile)
     graph = synth.graph(rng)
     cron = synth.cron(rng)

@@ -12,11 +12,8 @@ import logging
 import os
 from pathlib import Path
 
-import yaml
-
 from azkaban_seeder.loaders.archive import ProjectDir, read_dir_tree, read_zip_tree, write_tree
 from azkaban_seeder.loaders.flow1 import load_flow1
-from azkaban_seeder.loaders.flow2 import load_flow2
 from azkaban_seeder.loaders.model import InstallError, LoadResult
 
 logger = logging.getLogger(__name__)
@@ -26,6 +23,8 @@ FLOW_VERSION_KEY = "azkaban-flow-version"
 
 
 def _check_project_file(data: bytes) -> None:
+    import yaml  # only Flow 2.0 projects need it (see `load_tree`)
+
     try:
         document = yaml.safe_load(data)
     except yaml.YAMLError as exc:
@@ -52,8 +51,16 @@ def is_flow2(directory: ProjectDir) -> bool:
 
 
 def load_tree(tree: ProjectDir) -> LoadResult:
-    """Pick the loader for an unpacked project and run it."""
-    result = load_flow2(tree) if is_flow2(tree) else load_flow1(tree)
+    """Pick the loader for an unpacked project and run it.
+
+    The Flow 2.0 loader (and YAML) is imported on first use: pool workers preload the
+    Flow 1.0 path, and a Flow 1.0 run never needs either."""
+    if is_flow2(tree):
+        from azkaban_seeder.loaders.flow2 import load_flow2
+
+        result = load_flow2(tree)
+    else:
+        result = load_flow1(tree)
     logger.debug(
         "loaded Flow %s project: %d flows, %d errors",
         result.flow_format,

@@ -37,24 +37,53 @@ JOIN_SECONDS = 3.0
 _MISSING = object()
 
 
+class _MainHider:
+    """Hides ``__main__.__file__``/``__spec__`` while any thread is starting children: the
+    first to enter hides them, the last to leave restores them (the runner's head start warms
+    the pool from a thread while the main thread may be submitting too)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved_file: Any = _MISSING
+        self._saved_spec: Any = _MISSING
+
+    def enter(self) -> None:
+        with self._lock:
+            self._depth += 1
+            main = sys.modules.get("__main__")
+            if self._depth > 1 or main is None:
+                return
+            self._saved_file = main.__dict__.pop("__file__", _MISSING)
+            self._saved_spec = main.__dict__.get("__spec__", _MISSING)
+            if self._saved_spec is not _MISSING:
+                main.__dict__["__spec__"] = None
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            main = sys.modules.get("__main__")
+            if self._depth > 0 or main is None:
+                return
+            if self._saved_file is not _MISSING:
+                main.__dict__["__file__"] = self._saved_file
+            if self._saved_spec is not _MISSING:
+                main.__dict__["__spec__"] = self._saved_spec
+            self._saved_file = self._saved_spec = _MISSING
+
+
+_HIDER = _MainHider()
+
+
 @contextmanager
 def hidden_main() -> Iterator[None]:
-    """Hide ``__main__.__file__`` and ``__spec__`` so pool children don't re-run it."""
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    saved_file = main.__dict__.pop("__file__", _MISSING)
-    saved_spec = main.__dict__.get("__spec__", _MISSING)
-    if saved_spec is not _MISSING:
-        main.__dict__["__spec__"] = None
+    """Hide ``__main__.__file__`` and ``__spec__`` so pool children don't re-run it
+    (thread-safe and nestable)."""
+    _HIDER.enter()
     try:
         yield
     finally:
-        if saved_file is not _MISSING:
-            main.__dict__["__file__"] = saved_file
-        if saved_spec is not _MISSING:
-            main.__dict__["__spec__"] = saved_spec
+        _HIDER.leave()
 
 
 def make_executor(

@@ -35,6 +35,7 @@ from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
 from azkaban_seeder.runner import pool
 from azkaban_seeder.runner.drift import Drift, check_drift
+from azkaban_seeder.runner.headstart import HeadStart
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
 from azkaban_seeder.runner.worker import (
     WorkerContext,
@@ -288,13 +289,36 @@ class ShardRunner:
                 ),
             )
         executor = self._executor
-        run = _PoolRun(self, shard, drift, record, fresh=fresh)
+        head = None
+        if fresh and self.worker_setup is None:
+            # The pool's workers take a few tenths of a second to start: build the first
+            # projects here meanwhile (see `headstart`; a test's worker_setup is meant for
+            # pool workers, so it gets none).
+            head = HeadStart(
+                self.spec,
+                self.settings,
+                self.options,
+                self.zip_dir,
+                self.health,
+                threads=self.processes,
+            )
+            # The head start takes the first `processes` projects; the pool the next ones.
+            upcoming = drift.todo[self.processes : 2 * self.processes]
+            head.warm(executor, self.processes, upcoming)
+        run = _PoolRun(self, shard, drift, record, fresh=fresh, head=head)
         healthy = False
         try:
             with pool.stop_on_signal(executor):
                 results, error = run.run(executor)
             healthy = error is None
         finally:
+            if head is not None:
+                head.stop()
+                logger.info(
+                    "shard %s: %d project(s) built in this process while the pool started",
+                    shard.index,
+                    head.projects,
+                )
             if not healthy:
                 # A broken, late or interrupted pool is never reused: stop it now.
                 pool.terminate_workers(executor)
@@ -314,6 +338,7 @@ class _PoolRun:
         record: ProgressCallback,
         *,
         fresh: bool,
+        head: HeadStart | None = None,
     ) -> None:
         self.spec = runner.spec
         self.settings = runner.settings
@@ -328,7 +353,8 @@ class _PoolRun:
         self.in_flight: dict[Future[ProjectResult], tuple[ProjectPlan, float]] = {}
         self.results: dict[str, ProjectResult] = {}
         # Workers of a fresh pool still have to start: their first projects get an allowance.
-        self.first_wave = fresh
+        self.allowance_left = self.processes if fresh else 0
+        self.head = head
 
     def run(self, executor: ProcessPoolExecutor) -> tuple[dict[str, ProjectResult], str | None]:
         """Results by project name, and a shard-level error (None if the pool stayed sound)."""
@@ -378,25 +404,29 @@ class _PoolRun:
             raise ServerGone(reason)
 
     def _fill(self, executor: ProcessPoolExecutor) -> None:
-        allowance = STARTUP_ALLOWANCE if self.first_wave else 0.0
+        scheduled = has_schedules(self.spec)
         # Children are started inside submit(); keep __main__ hidden while that happens.
         with pool.hidden_main():
             while self.pending and len(self.in_flight) < self.processes:
                 project = self.pending.popleft()
                 limit = project_timeout(
-                    self.options,
-                    self.settings,
-                    project.flow_count,
-                    scheduled=has_schedules(self.spec),
+                    self.options, self.settings, project.flow_count, scheduled=scheduled
                 )
                 # The project dispatched `processes` submits from now: its zip is built while
                 # this one uploads (see `zipcache`).
                 ahead = self.processes - 1
                 prefetch = self.pending[ahead] if len(self.pending) > ahead else None
                 compare = project.name in self.undecided
-                future = executor.submit(run_project, project, prefetch, compare)
+                if self.head is not None and not self.head.pool_up():
+                    # No prefetching here: this process's threads share one interpreter
+                    # lock, and the first wave's own zips come first.
+                    future = self.head.submit(project, None, compare)
+                    allowance = 0.0
+                else:
+                    future = executor.submit(run_project, project, prefetch, compare)
+                    allowance = STARTUP_ALLOWANCE if self.allowance_left > 0 else 0.0
+                    self.allowance_left = max(0, self.allowance_left - 1)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
-        self.first_wave = False
 
     def _next_wait(self) -> float:
         if not self.in_flight:

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import signal
 import time
 from collections import Counter
@@ -33,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from azkaban_seeder import __version__
-from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
+from azkaban_seeder.azkaban import (
+    AzkabanClient,
+    AzkabanError,
+    ConnectionSettings,
+    HealthBoard,
+    RetryPolicy,
+)
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_zip
 from azkaban_seeder.plan import ProjectPlan
@@ -158,7 +165,7 @@ def retry_policy(options: RunOptions) -> RetryPolicy:
 
 
 #: Bumped when the zip writers change their output for the same spec.
-CONTENT_FORMAT = 1
+CONTENT_FORMAT = 2
 
 
 def content_key(spec: EnvSpec, project: ProjectPlan) -> str:
@@ -266,6 +273,22 @@ def init_worker(
     _STATE["context"] = make_context(spec, settings, options, zip_dir, health)
     if setup is not None:
         setup()
+
+
+def ready(prefetch: ProjectPlan | None = None) -> int:
+    """Pool task: answers (with this worker's pid) once the worker has started; the runner's
+    head start (`headstart`) takes it as "the pool is up". Meanwhile the worker starts
+    building ``prefetch`` (a project dispatched soon) and logs in, so its first project waits
+    for neither. A failed login is left to the first project's call, which reports it."""
+    context = _STATE.get("context")
+    if context is not None:
+        if prefetch is not None:
+            context.zips.prefetch(prefetch, check_zip)
+        try:
+            context.client.login()
+        except AzkabanError as exc:
+            logger.debug("login while starting failed (retried by the first project): %s", exc)
+    return os.getpid()
 
 
 def run_project(
