@@ -127,3 +127,13 @@ def test_the_forwarder_drains_then_stops_within_its_bound(
         f"r{i}" for i in range(5)
     ]
     assert _forwarders() == []
+
+
+def test_stopping_an_idle_forwarder_does_not_wait_for_its_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With a poll far longer than the stop bound, only the sentinel can end the thread.
+    monkeypatch.setattr(worker_logs, "POLL_SECONDS", 60.0)
+    forwarder = worker_logs.LogForwarder(worker_logs.make_queue()).start()
+    forwarder.stop(timeout=10.0)
+    assert _forwarders() == []

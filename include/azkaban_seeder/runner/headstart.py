@@ -6,8 +6,8 @@ on 2 cores, as long as 50 zero-cost uploads or one 400 ms one). Meanwhile the ru
 has the package imported and a core to spare, so it takes the first projects itself:
 
 * a warm-up thread submits one `ready` ping per worker (that starts the fork server and the
-  workers, under `pool.hidden_main`; each worker logs in and starts building the zip of a
-  project the pool will get soon) and marks the pool up when the first ping answers;
+  workers, under `pool.hidden_main`; each worker starts building the zip of a project the
+  pool will get soon) and marks the pool up when the first ping answers;
 * until then the runner hands projects to up to ``processes`` daemon threads of this process,
   each with its own client (`make_context`); their results arrive as ordinary futures, so the
   runner's window, deadlines and error handling treat both lanes alike;
@@ -70,9 +70,9 @@ class HeadStart:
     def warm(
         self, executor: ProcessPoolExecutor, workers: int, upcoming: list[ProjectPlan]
     ) -> None:
-        """Start ``workers`` pool workers in the background, each building one of the
-        ``upcoming`` projects' zips and logging in; `pool_up` turns True when the first has
-        answered (or the pool broke: the next submit then raises)."""
+        """Start ``workers`` pool workers in the background, each prefetching one of the
+        ``upcoming`` projects' zips; `pool_up` turns True when the first has answered (or
+        the pool broke: the next submit then raises)."""
         thread = threading.Thread(
             target=self._warm,
             args=(executor, workers, upcoming),

@@ -34,13 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from azkaban_seeder import __version__
-from azkaban_seeder.azkaban import (
-    AzkabanClient,
-    AzkabanError,
-    ConnectionSettings,
-    HealthBoard,
-    RetryPolicy,
-)
+from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_zip
 from azkaban_seeder.plan import ProjectPlan
@@ -277,17 +271,12 @@ def init_worker(
 
 def ready(prefetch: ProjectPlan | None = None) -> int:
     """Pool task: answers (with this worker's pid) once the worker has started; the runner's
-    head start (`headstart`) takes it as "the pool is up". Meanwhile the worker starts
-    building ``prefetch`` (a project dispatched soon) and logs in, so its first project waits
-    for neither. A failed login is left to the first project's call, which reports it."""
+    head start (`headstart`) takes it as "the pool is up". The worker starts building
+    ``prefetch`` (a project dispatched soon) first, so that project does not wait for its zip.
+    No request here: a server in an outage must not hold up the answer."""
     context = _STATE.get("context")
-    if context is not None:
-        if prefetch is not None:
-            context.zips.prefetch(prefetch, check_zip)
-        try:
-            context.client.login()
-        except AzkabanError as exc:
-            logger.debug("login while starting failed (retried by the first project): %s", exc)
+    if context is not None and prefetch is not None:
+        context.zips.prefetch(prefetch, check_zip)
     return os.getpid()
 
 

@@ -16,6 +16,7 @@ records are emitted in the parent directly.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import logging.handlers
@@ -94,6 +95,8 @@ class LogForwarder:
                 continue
             except (EOFError, OSError, ValueError):  # queue closed or a writer died mid-record
                 return
+            if record is None:  # `stop`'s sentinel: everything sent before it is forwarded
+                return
             self.emit(record)
 
     @staticmethod
@@ -106,8 +109,11 @@ class LogForwarder:
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Forward what is still queued (bounded by ``timeout``), then end the thread.
 
-        Call after the workers are gone: nothing new arrives, so an empty queue means done."""
+        Call after the workers are gone: nothing new arrives after the sentinel put here (the
+        thread would otherwise notice the stop only at its next poll timeout)."""
         self._stop.set()
+        with contextlib.suppress(ValueError, OSError):  # already closed
+            self.queue.put_nowait(None)
         deadline = time.monotonic() + timeout
         self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive():
