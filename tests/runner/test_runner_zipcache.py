@@ -21,11 +21,11 @@ class CountingChecker:
         self.calls: list[str] = []
         self.fail = fail
 
-    def __call__(self, path: Path, project: ProjectPlan) -> None:
+    def __call__(self, path: Path, project: ProjectPlan, entries: list[tuple[str, bytes]]) -> None:
         self.calls.append(project.name)
         if self.fail:
             raise PreUploadCheckError("broken on purpose")
-        check_zip(path, project)
+        check_zip(path, project, entries)
 
 
 def test_prefetched_zip_is_used_without_a_second_build(tmp_path: Path) -> None:

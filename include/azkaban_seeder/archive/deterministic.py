@@ -83,10 +83,12 @@ class _HashingStream:
 class DeterministicZip:
     """Context manager: ``add(name, data)`` in sorted name order, then read ``size``/``sha256``.
 
-    Closing writes the central directory; the target stream itself is left open."""
+    Closing writes the central directory; the target stream itself is left open. ``keep``:
+    a list that receives every ``(name, data)`` added (the runner checks those entries)."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, keep: list[tuple[str, bytes]] | None = None) -> None:
         self._stream = _HashingStream(out)
+        self._keep = keep
         self._central: list[bytes] = []
         self._last_name: str | None = None
         self._closed = False
@@ -97,6 +99,8 @@ class DeterministicZip:
         if self._last_name is not None and name <= self._last_name:
             raise ValueError(f"zip entries out of order: {name!r} after {self._last_name!r}")
         self._last_name = name
+        if self._keep is not None:
+            self._keep.append((name, data))
         encoded, flags = _encode_name(name)
         compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
         packed = compressor.compress(data) + compressor.flush()

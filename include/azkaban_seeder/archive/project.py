@@ -68,8 +68,13 @@ def _write_flow2(spec: EnvSpec, project: ProjectPlan, zf: DeterministicZip) -> t
     return flows, jobs
 
 
-def _write(spec: EnvSpec, project: ProjectPlan, out: BinaryIO) -> ZipSummary:
-    with DeterministicZip(out) as zf:
+def _write(
+    spec: EnvSpec,
+    project: ProjectPlan,
+    out: BinaryIO,
+    keep: list[tuple[str, bytes]] | None = None,
+) -> ZipSummary:
+    with DeterministicZip(out, keep) as zf:
         if spec.flow_format == "2.0":
             flows, jobs = _write_flow2(spec, project, zf)
         else:
@@ -80,13 +85,18 @@ def _write(spec: EnvSpec, project: ProjectPlan, out: BinaryIO) -> ZipSummary:
 
 
 def write_project_zip(
-    spec: EnvSpec, project: ProjectPlan, out: BinaryIO | str | os.PathLike[str]
+    spec: EnvSpec,
+    project: ProjectPlan,
+    out: BinaryIO | str | os.PathLike[str],
+    *,
+    keep: list[tuple[str, bytes]] | None = None,
 ) -> ZipSummary:
-    """Write the zip of ``project`` to a binary stream or a file path (overwritten)."""
+    """Write the zip of ``project`` to a binary stream or a file path (overwritten);
+    ``keep`` receives every ``(name, data)`` entry written, in order."""
     if isinstance(out, (str, os.PathLike)):
         with open(out, "wb") as fh:
-            return _write(spec, project, fh)
-    return _write(spec, project, out)
+            return _write(spec, project, fh, keep)
+    return _write(spec, project, out, keep)
 
 
 def build_project_zip_bytes(spec: EnvSpec, project: ProjectPlan) -> tuple[bytes, ZipSummary]:

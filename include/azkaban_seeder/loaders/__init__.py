@@ -6,7 +6,7 @@ Pure functions: no HTTP, no Airflow. See `project.load_project_zip` for the entr
 from __future__ import annotations
 
 from azkaban_seeder.loaders.model import InstallError, LoadedFlow, LoadedNode, LoadResult
-from azkaban_seeder.loaders.project import load_project_dir, load_project_zip
+from azkaban_seeder.loaders.project import load_project_dir, load_project_entries, load_project_zip
 
 __all__ = [
     "InstallError",
@@ -14,5 +14,6 @@ __all__ = [
     "LoadedFlow",
     "LoadedNode",
     "load_project_dir",
+    "load_project_entries",
     "load_project_zip",
 ]

@@ -13,6 +13,7 @@ import logging
 import os
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,17 +77,30 @@ def _ensure_dir(root: ProjectDir, parts: list[str]) -> ProjectDir:
     return node
 
 
-def _add_entry(root: ProjectDir, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    parts = _entry_parts(info.filename)
-    if info.filename.endswith("/"):
+def _place(root: ProjectDir, name: str) -> tuple[ProjectDir, str] | None:
+    """Where entry ``name`` goes: (its directory, its file name), or None for a directory
+    entry (created here); raises for an entry that cannot be written."""
+    parts = _entry_parts(name)
+    if name.endswith("/"):
         _ensure_dir(root, parts)
-        return
+        return None
     if not parts:
         raise InstallError(UNZIP_ERROR)
     parent = _ensure_dir(root, parts[:-1])
     if parts[-1] in parent.dirs:
         raise InstallError(UNZIP_ERROR)
-    parent.files[parts[-1]] = zf.read(info)
+    return parent, parts[-1]
+
+
+def tree_from_entries(entries: Iterable[tuple[str, bytes]]) -> ProjectDir:
+    """The tree a zip of these ``(name, bytes)`` entries unpacks to, by the same path rules
+    as `read_zip_tree` (the runner's pre-upload check loads the entries it just zipped)."""
+    root = ProjectDir()
+    for name, data in entries:
+        place = _place(root, name)
+        if place is not None:
+            place[0].files[place[1]] = data
+    return root
 
 
 def read_zip_tree(data: bytes | os.PathLike[str] | str) -> ProjectDir:
@@ -102,7 +116,9 @@ def read_zip_tree(data: bytes | os.PathLike[str] | str) -> ProjectDir:
         # Java's ZipFile decodes every entry name as UTF-8, flagged or not.
         with zipfile.ZipFile(source, metadata_encoding="utf-8") as zf:
             for info in zf.infolist():
-                _add_entry(root, zf, info)
+                place = _place(root, info.filename)
+                if place is not None:
+                    place[0].files[place[1]] = zf.read(info)
     except (
         zipfile.BadZipFile,
         zlib.error,

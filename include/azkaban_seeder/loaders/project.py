@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from azkaban_seeder.loaders.archive import ProjectDir, read_dir_tree, read_zip_tree, write_tree
+from azkaban_seeder.loaders.archive import (
+    ProjectDir,
+    read_dir_tree,
+    read_zip_tree,
+    tree_from_entries,
+    write_tree,
+)
 from azkaban_seeder.loaders.flow1 import load_flow1
 from azkaban_seeder.loaders.model import InstallError, LoadResult
 
@@ -83,6 +90,12 @@ def load_project_zip(
     if workdir is not None:
         write_tree(tree, workdir)
     return load_tree(tree)
+
+
+def load_project_entries(entries: Iterable[tuple[str, bytes]]) -> LoadResult:
+    """Load the ``(name, bytes)`` entries of a zip as if it had been unzipped (same rules as
+    `load_project_zip`, without reading an archive)."""
+    return load_tree(tree_from_entries(entries))
 
 
 def load_project_dir(path: Path) -> LoadResult:

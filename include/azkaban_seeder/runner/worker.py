@@ -27,6 +27,8 @@ import logging
 import os
 import signal
 import time
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from typing import Any
 from azkaban_seeder import __version__
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
-from azkaban_seeder.loaders import InstallError, load_project_zip
+from azkaban_seeder.loaders import InstallError, load_project_entries
 from azkaban_seeder.plan import ProjectPlan
 from azkaban_seeder.runner.errors import PreUploadCheckError
 from azkaban_seeder.runner.lifeline import die_with_parent
@@ -199,11 +201,31 @@ def make_client(
     return AzkabanClient(settings, retry=retry_policy(options), health=health)
 
 
-def check_zip(zip_path: Path, project: ProjectPlan) -> None:
-    """Pre-upload check through the shared loader (in memory): no loader errors, and the
-    top-level flow ids equal the planned set."""
+def check_zip(zip_path: Path, project: ProjectPlan, entries: list[tuple[str, bytes]]) -> None:
+    """Pre-upload check of a zip just written from ``entries``, before anything is sent:
+
+    * the container: the archive opens and its directory lists exactly those entries, in
+      order, with their CRC-32 and sizes;
+    * the content: the shared loader (the sandbox's) finds no errors in those entries, and
+      the top-level flow ids equal the planned set.
+
+    The entries are loaded from memory rather than unzipped again: decompressing every
+    entry was half the check's time, and what it would catch (a broken local header or
+    deflate stream) is covered by the writer's tests against zipfile, unzip and Java."""
     try:
-        loaded = load_project_zip(zip_path)
+        with zipfile.ZipFile(zip_path) as archive:
+            listed = [(i.filename, i.CRC, i.file_size) for i in archive.infolist()]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise PreUploadCheckError(f"zip would not install: unreadable archive ({exc})") from exc
+    written = [(name, zlib.crc32(data), len(data)) for name, data in entries]
+    if listed != written:
+        raise PreUploadCheckError(
+            f"the archive lists {len(listed)} entries, not the {len(written)} written"
+            if len(listed) != len(written)
+            else "the archive's entries differ from those written (name, CRC or size)"
+        )
+    try:
+        loaded = load_project_entries(entries)
     except InstallError as exc:
         raise PreUploadCheckError(f"zip would not install: {exc.message}") from exc
     if loaded.errors:

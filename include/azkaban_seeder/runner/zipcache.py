@@ -25,8 +25,9 @@ from azkaban_seeder.spec import EnvSpec
 
 logger = logging.getLogger(__name__)
 
-#: (zip path, project) -> None; raises when the zip does not hold exactly the planned flows.
-Checker = Callable[[Path, ProjectPlan], None]
+#: (zip path, project, the entries written) -> None; raises when the zip does not hold
+#: exactly the planned flows.
+Checker = Callable[[Path, ProjectPlan, list[tuple[str, bytes]]], None]
 
 #: How long a consumer waits for another process's build of the same zip before building it.
 WAIT_SECONDS = 120.0
@@ -55,8 +56,9 @@ class ZipCache:
     def _build(self, project: ProjectPlan, checker: Checker, final: Path) -> ZipSummary:
         """Write, check and atomically publish the zip at ``final``."""
         partial = final.with_suffix(".partial")
-        summary = write_project_zip(self.spec, project, partial)
-        checker(partial, project)
+        entries: list[tuple[str, bytes]] = []
+        summary = write_project_zip(self.spec, project, partial, keep=entries)
+        checker(partial, project, entries)
         partial.replace(final)
         return summary
 
