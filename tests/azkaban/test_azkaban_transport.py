@@ -471,14 +471,21 @@ def test_tls_failure_is_a_settings_error_not_retried(fake_azkaban: FakeAzkaban) 
     assert client.stats.attempts == 1
 
 
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variables from the machine's environment; returns the monkeypatch."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
 def test_an_http_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it(
-    fake_azkaban: FakeAzkaban, monkeypatch: pytest.MonkeyPatch
+    fake_azkaban: FakeAzkaban, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch = no_proxy_env
     # The fake stands in for the proxy: the client's own URL is a closed port, so a request
     # reaches the fake only through the proxy setting (in absolute form).
     fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
-    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
     target = f"127.0.0.1:{closed_port()}"
     monkeypatch.setenv("HTTP_PROXY", fake_azkaban.url)
     with make_client(f"http://{target}", attempts=1) as client:
@@ -496,11 +503,10 @@ def test_an_http_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it(
 
 
 def test_the_environment_is_read_once_per_client_not_per_request(
-    fake_azkaban: FakeAzkaban, monkeypatch: pytest.MonkeyPatch
+    fake_azkaban: FakeAzkaban, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch = no_proxy_env
     fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
-    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
     with make_client(fake_azkaban.url, attempts=1) as client:
         assert client.fetch_project_flows("p1") == ["flow_000001"]
         # A proxy set after the client exists does not reroute it (nothing listens there).

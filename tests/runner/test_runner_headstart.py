@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children
@@ -111,3 +115,43 @@ def test_hidden_main_stays_hidden_until_the_last_thread_leaves() -> None:
     release.set()
     thread.join(10)
     assert main.__dict__.get("__file__") == before
+
+
+# A fresh interpreter (so a fresh fork server, slow to start): a shard so small that the head
+# start builds all of it before the pool's first worker is up.
+TINY_SHARD = textwrap.dedent(
+    """
+    import json, logging, sys
+    from azkaban_seeder.azkaban import ConnectionSettings
+    from azkaban_seeder.plan import plan_shards
+    from azkaban_seeder.runner import run_shard
+    from azkaban_seeder.spec import EnvSpec, RunOptions
+
+    logging.basicConfig(level=logging.INFO)
+    spec = EnvSpec(flow_count=2, flows_per_project=1, prefix=sys.argv[2])
+    settings = ConnectionSettings(url=sys.argv[1], user="azkaban", password="azkaban")
+    result = run_shard(spec, plan_shards(spec)[0], settings, RunOptions(processes=2))
+    print(json.dumps(result.to_dict()))
+    """
+)
+
+
+def test_a_shard_done_before_its_pool_is_up_stops_the_starting_workers_quietly(
+    settings: ConnectionSettings, prefix: str, tmp_path: Path
+) -> None:
+    """Regression: the warm-up thread was still starting a worker when the shard ended; that
+    worker started after the pool's queues were gone and printed a FileNotFoundError
+    traceback (a task log showed it as ERROR)."""
+    script = tmp_path / "tiny.py"
+    script.write_text(TINY_SHARD)
+    done = subprocess.run(
+        [sys.executable, str(script), settings.url, prefix],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["projects"][1]["error"] is None
+    assert "built in this process while the pool started" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

@@ -35,6 +35,10 @@ from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
 
+#: How long `HeadStart.stop` waits for the warm-up thread (it may be waiting for the fork
+#: server's first fork, which takes seconds on a loaded machine).
+WARM_JOIN_SECONDS = 60.0
+
 #: One project handed to a head-start thread: (project, prefetch, compare, its future).
 _Job = tuple[ProjectPlan, ProjectPlan | None, bool, "Future[ProjectResult]"]
 
@@ -60,6 +64,8 @@ class HeadStart:
         self.threads = max(1, threads)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._up = threading.Event()
+        self._stopping = threading.Event()
+        self._warmer: threading.Thread | None = None
         self._started: list[threading.Thread] = []
         self._contexts: dict[int, WorkerContext] = {}  # by thread ident
         self._lock = threading.Lock()
@@ -73,13 +79,13 @@ class HeadStart:
         """Start ``workers`` pool workers in the background, each prefetching one of the
         ``upcoming`` projects' zips; `pool_up` turns True when the first has answered (or
         the pool broke: the next submit then raises)."""
-        thread = threading.Thread(
+        self._warmer = threading.Thread(
             target=self._warm,
             args=(executor, workers, upcoming),
             name="pool-warmup",
             daemon=True,
         )
-        thread.start()
+        self._warmer.start()
 
     def _warm(
         self, executor: ProcessPoolExecutor, workers: int, upcoming: list[ProjectPlan]
@@ -89,8 +95,8 @@ class HeadStart:
                 for n in range(workers):
                     future = executor.submit(ready, upcoming[n] if n < len(upcoming) else None)
                     future.add_done_callback(lambda _done: self._up.set())
-                    if self._up.is_set():
-                        break  # a worker is idle already: submits from now on reuse it
+                    if self._up.is_set() or self._stopping.is_set():
+                        break  # a worker is idle already (submits reuse it), or we are done
         except Exception as exc:  # a broken pool: the runner's next submit raises
             logger.debug("pool warm-up stopped: %s", exc)
             self._up.set()
@@ -134,11 +140,19 @@ class HeadStart:
                 future.set_exception(exc)
 
     def stop(self, join_seconds: float = pool.JOIN_SECONDS) -> None:
-        """Let the threads finish and exit, then close their clients.
+        """Stop warming the pool, let the threads finish and exit, then close their clients.
 
-        Normally every thread is idle here (the runner waited for all its futures). After a
-        failed shard one may still be on a project; daemon threads never hold up the
-        process's exit, and such a thread keeps its client (closed when it ends)."""
+        The warm-up thread is waited for (at most `WARM_JOIN_SECONDS`): a worker it is still
+        starting must be in the pool's process table before the pool is shut down, else it
+        would start after the pool's queues are gone (and fail noisily in the task log).
+        Normally every head-start thread is idle here (the runner waited for all its
+        futures). After a failed shard one may still be on a project; daemon threads never
+        hold up the process's exit, and such a thread keeps its client."""
+        self._stopping.set()
+        if self._warmer is not None:
+            self._warmer.join(WARM_JOIN_SECONDS)
+            if self._warmer.is_alive():
+                logger.warning("pool warm-up still starting workers after %.0fs", WARM_JOIN_SECONDS)
         for _ in self._started:
             self._jobs.put(None)
         deadline = time.monotonic() + join_seconds
