@@ -463,15 +463,17 @@ class EmbeddedAirflow:
         run_id: str,
         timeout: float,
         on_poll: Callable[[dict[str, Any]], None] | None = None,
+        poll: float = 2.0,
     ) -> str:
-        """Wait (bounded) for the run to finish; also fails fast if a component died."""
+        """Wait (bounded) for the run to finish, looking every ``poll`` seconds; also fails
+        fast if a component died."""
 
-        def poll(run: dict[str, Any]) -> None:
+        def look(run: dict[str, Any]) -> None:
             self.check_alive()
             if on_poll is not None:
                 on_poll(run)
 
-        return self.client.wait(dag_id, run_id, timeout, on_poll=poll)
+        return self.client.wait(dag_id, run_id, timeout, poll=poll, on_poll=look)
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self.client.task_instances(dag_id, run_id)

@@ -38,10 +38,10 @@ REDIS_DB = 11
 #: Two workers of two slots each; four shards at a time fill both.
 WORKERS = local_celery_workers(2, concurrency=2)
 PARALLEL_SHARDS = 4
-#: 8 shards of 2 projects of 10 flows: 160 flows, two waves of four shards.
+#: 8 shards of 2 projects of 100 flows: 1,600 flows, two waves of four shards.
 CONF = {
-    "flow_count": 160,
-    "flows_per_project": 10,
+    "flow_count": 1600,
+    "flows_per_project": 100,
     "projects_per_shard": 2,
     "processes": 2,
     "prefix": "celery",
@@ -116,7 +116,7 @@ def test_rebuild_on_two_celery_workers(
 ) -> None:
     run_id = celery_stack.trigger(DAG_ID, CONF)
     running_logs = RunningLogs(celery_stack, run_id)
-    state = celery_stack.wait(DAG_ID, run_id, timeout=300, on_poll=running_logs)
+    state = celery_stack.wait(DAG_ID, run_id, timeout=300, poll=0.5, on_poll=running_logs)
     tis = celery_stack.task_instances(DAG_ID, run_id)
     assert state == "success", [(t["task_id"], t["map_index"], t["state"]) for t in tis]
 
@@ -141,7 +141,8 @@ def test_rebuild_on_two_celery_workers(
         events = api_task_log(celery_stack.client, DAG_ID, run_id, SHARD_TASK, indexes[0])
         assert not [e for e in events if "Could not read" in e], (host, events[:10])
         assert any("shard" in e.lower() for e in events), (host, events[:20])
-    # Each shard of worker-2 ran ~7 s here, the wait polls every 2 s: some were seen running.
+    # A shard task runs for a few seconds (task start included); the wait polls every 0.5 s,
+    # so some of worker-2's were seen running.
     assert running_logs.seen, f"no shard of {sorted(running_logs.silent)} was seen running"
     for map_index, events in running_logs.seen.items():
         # The api-server reads a running task's log from worker-1's log server at the task's
