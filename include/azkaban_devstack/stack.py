@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 ADMIN_USER = "admin"
 STOP_GRACE_SECONDS = 15.0
+#: Seconds the scheduler sleeps after a loop with nothing to do (Airflow: 1). A run's tasks
+#: start one hand-off after another; at 0.25 s the 6 hand-offs of a rebuild cost ~2 s less,
+#: for a few more (cheap) scheduler loops while idle.
+SCHEDULER_IDLE_SLEEP = 0.25
 COMPONENT_COMMANDS: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler",),
     "dag-processor": ("dag-processor",),
@@ -263,6 +267,9 @@ class EmbeddedAirflow:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                # The scheduler's sleep between loops when a loop had nothing to do (Airflow's
+                # default 1 s): each task of a run waits for it once before the next starts.
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": str(SCHEDULER_IDLE_SLEEP),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._log_server_port),
                 # Tasks must not inherit a terminal's colour codes into their log files.

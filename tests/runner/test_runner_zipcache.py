@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from azkaban_seeder.loaders import load_project_zip
 from azkaban_seeder.plan import ProjectPlan, plan_projects
+from azkaban_seeder.runner import zipcache
 from azkaban_seeder.runner.errors import PreUploadCheckError
 from azkaban_seeder.runner.worker import check_zip
 from azkaban_seeder.runner.zipcache import ZipCache
@@ -107,3 +109,22 @@ def test_waiter_never_reads_a_half_written_ready_marker(
     assert len(results) == 1
     path, summary = results[0]  # type: ignore[misc]
     assert summary.flows == 3 and path.exists()
+
+
+def test_scratch_zips_go_to_a_memory_directory_only_when_it_is_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roomy = tmp_path / "shm"
+    roomy.mkdir()
+    monkeypatch.setattr(zipcache, "MEMORY_DIR_MIN_FREE", 1)
+    assert zipcache.scratch_parent(roomy) == str(roomy)
+    assert zipcache.scratch_parent(tmp_path / "missing") is None  # the system temp dir
+    monkeypatch.setattr(zipcache, "MEMORY_DIR_MIN_FREE", 1 << 62)  # more than any disk
+    assert zipcache.scratch_parent(roomy) is None
+    roomy.chmod(0o500)
+    monkeypatch.setattr(zipcache, "MEMORY_DIR_MIN_FREE", 1)
+    try:
+        expected = None if os.geteuid() != 0 else str(roomy)  # root may write anywhere
+        assert zipcache.scratch_parent(roomy) == expected
+    finally:
+        roomy.chmod(0o700)

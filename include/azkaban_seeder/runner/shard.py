@@ -45,6 +45,7 @@ from azkaban_seeder.runner.worker import (
     run_project,
 )
 from azkaban_seeder.runner.worker_logs import LogForwarder, make_queue
+from azkaban_seeder.runner.zipcache import scratch_parent
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ class ShardRunner:
         # Workers' log records, re-emitted here (started with the first pool; see worker_logs).
         self._logs: LogForwarder | None = None
         # Checked zips shared by the workers (prefetching); removed in `close`.
-        self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-")
+        self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-", dir=scratch_parent())
 
     def __enter__(self) -> ShardRunner:
         return self

@@ -29,9 +29,31 @@ logger = logging.getLogger(__name__)
 #: exactly the planned flows.
 Checker = Callable[[Path, ProjectPlan, list[tuple[str, bytes]]], None]
 
+#: A memory-backed directory for the scratch zips, when the machine has one with room.
+MEMORY_DIR = Path("/dev/shm")
+#: Free space `MEMORY_DIR` must have to be used (the zips in flight take a few MiB).
+MEMORY_DIR_MIN_FREE = 256 * 1024 * 1024
+
 #: How long a consumer waits for another process's build of the same zip before building it.
 WAIT_SECONDS = 120.0
 POLL_SECONDS = 0.01
+
+
+def scratch_parent(memory_dir: Path = MEMORY_DIR) -> str | None:
+    """Where a runner's zip directory goes: ``memory_dir`` (tmpfs) if it is a writable
+    directory with `MEMORY_DIR_MIN_FREE` free, else None (the system's temp directory).
+
+    Each project's zip takes about ten file operations (claim, partial, rename, markers,
+    removal); on a disk filesystem under load those cost a millisecond or more per project in
+    journal contention (measured with 16 workers and the sandbox on 2 cores), on tmpfs a
+    fraction of that. A runner has at most two zips per worker in flight."""
+    try:
+        if not (memory_dir.is_dir() and os.access(memory_dir, os.W_OK | os.X_OK)):
+            return None
+        stats = os.statvfs(memory_dir)
+    except OSError:
+        return None
+    return str(memory_dir) if stats.f_bavail * stats.f_frsize >= MEMORY_DIR_MIN_FREE else None
 
 
 class ZipCache:
