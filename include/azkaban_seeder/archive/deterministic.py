@@ -30,8 +30,11 @@ FILE_MODE = 0o100644  # regular file, rw-r--r--
 COMPRESS_LEVEL = 6
 BLOCK_BYTES = 64 * 1024
 
-_DOS_TIME = 0  # 00:00:00
-_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01 (years since 1980, month, day)
+# FIXED_DATE_TIME in the MS-DOS fields of the headers: years since 1980, month, day; and
+# hours, minutes, seconds / 2.
+_YEAR, _MONTH, _DAY, _HOUR, _MINUTE, _SECOND = FIXED_DATE_TIME
+_DOS_DATE = ((_YEAR - 1980) << 9) | (_MONTH << 5) | _DAY
+_DOS_TIME = (_HOUR << 11) | (_MINUTE << 5) | (_SECOND // 2)
 _VERSION = 20  # 2.0: deflate; needed to extract and "made by"
 _VERSION_ZIP64 = 45
 _MADE_BY = (3 << 8) | _VERSION  # 3: Unix (so the permissions in external_attr apply)

@@ -413,10 +413,6 @@ class _PoolRun:
                 limit = project_timeout(
                     self.options, self.settings, project.flow_count, scheduled=scheduled
                 )
-                # The project dispatched `processes` submits from now: its zip is built while
-                # this one uploads (see `zipcache`).
-                ahead = self.processes - 1
-                prefetch = self.pending[ahead] if len(self.pending) > ahead else None
                 compare = project.name in self.undecided
                 if self.head is not None and not self.head.pool_up():
                     # No prefetching here: this process's threads share one interpreter
@@ -424,6 +420,10 @@ class _PoolRun:
                     future = self.head.submit(project, None, compare)
                     allowance = 0.0
                 else:
+                    # The project dispatched `processes` submits from now: its zip is built
+                    # while this one uploads (see `zipcache`).
+                    ahead = self.processes - 1
+                    prefetch = self.pending[ahead] if len(self.pending) > ahead else None
                     future = executor.submit(run_project, project, prefetch, compare)
                     allowance = STARTUP_ALLOWANCE if self.allowance_left > 0 else 0.0
                     self.allowance_left = max(0, self.allowance_left - 1)
