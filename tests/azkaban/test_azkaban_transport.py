@@ -92,6 +92,47 @@ def test_one_login_reused_and_session_only_in_cookie(
     assert schedule.params["cronExpression"] == "0 0 1 * * ?"
 
 
+def test_requests_are_encoded_as_requests_would_and_carry_the_session_defaults(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    """The transport prepares requests itself (no `Session.request`): query strings and form
+    bodies are url-encoded like requests does (None left out, reserved characters escaped),
+    POST bodies carry their length and type, and the session's default headers still go."""
+    fake_azkaban.script = by_name(
+        fetchprojectflows=FLOWS,
+        create=Reply.json({"status": "success", "action": "redirect", "path": "manager"}),
+    )
+    fake_client.fetch_project_flows("p 1&x=y")
+    fake_client.create_project("p1", "a b&c=d é")
+    _login, fetch, create = fake_azkaban.requests
+    assert fetch.method == "GET" and fetch.query == {
+        "ajax": ["fetchprojectflows"],
+        "project": ["p 1&x=y"],
+    }
+    assert fetch.body == b"" and "content-length" not in fetch.headers
+    assert fetch.headers["user-agent"].startswith("azkaban-seeder/")
+    assert "gzip" in fetch.headers["accept-encoding"]
+    assert create.method == "POST" and create.query == {}
+    assert create.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert int(create.headers["content-length"]) == len(create.body)
+    assert create.form["action"] == ["create"] and create.form["name"] == ["p1"]
+    assert create.form["description"][0].startswith("a b&c=d é")
+
+
+def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(
+    fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
+) -> None:
+    """A session id that would split the Cookie header (a hostile or broken login reply)
+    is a typed transport error, raised before the request leaves."""
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    fake_client.login()
+    sent = len(fake_azkaban.requests)
+    fake_client._transport._session_id = "abc\r\nX-Injected: 1"
+    with pytest.raises(e.AzkabanTransportError, match="Invalid"):
+        fake_client.fetch_project_flows("p1")
+    assert len(fake_azkaban.requests) == sent
+
+
 def test_wrong_password_is_login_failed_not_retried(fake_azkaban: FakeAzkaban) -> None:
     client = make_client(fake_azkaban.url, password="wrong")
     with pytest.raises(e.LoginFailed, match="Incorrect Login"):

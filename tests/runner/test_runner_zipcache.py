@@ -35,9 +35,9 @@ def test_prefetched_zip_is_used_without_a_second_build(tmp_path: Path) -> None:
     project = plan_projects(SPEC)[1]
     checker = CountingChecker()
 
-    thread = cache.prefetch(project, checker)
-    assert thread is not None
-    thread.join(10)
+    future = cache.prefetch(project, checker)
+    assert future is not None
+    future.result(timeout=10)
     assert cache.prefetch(project, checker) is None  # already claimed
 
     path, summary = cache.obtain(project, checker)
@@ -50,9 +50,9 @@ def test_prefetched_zip_is_used_without_a_second_build(tmp_path: Path) -> None:
 def test_failed_prefetch_is_rebuilt_by_the_consumer(tmp_path: Path) -> None:
     cache = ZipCache(tmp_path, SPEC)
     project = plan_projects(SPEC)[0]
-    thread = cache.prefetch(project, CountingChecker(fail=True))
-    assert thread is not None
-    thread.join(10)
+    future = cache.prefetch(project, CountingChecker(fail=True))
+    assert future is not None
+    future.result(timeout=10)  # the failure is left for the consumer, not raised here
 
     good = CountingChecker()
     path, summary = cache.obtain(project, good)
@@ -99,13 +99,13 @@ def test_waiter_never_reads_a_half_written_ready_marker(
     monkeypatch.setattr(Path, "write_text", slow_write_text)
     cache = ZipCache(tmp_path, SPEC)
     project = plan_projects(SPEC)[0]
-    thread = cache.prefetch(project, CountingChecker())
-    assert thread is not None
+    future = cache.prefetch(project, CountingChecker())
+    assert future is not None
     results: list[object] = []
     waiter = threading.Thread(target=lambda: results.append(cache.obtain(project, check_zip)))
     waiter.start()
     waiter.join(10)
-    thread.join(10)
+    future.result(timeout=10)
     assert len(results) == 1
     path, summary = results[0]  # type: ignore[misc]
     assert summary.flows == 3 and path.exists()

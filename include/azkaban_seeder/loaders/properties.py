@@ -15,6 +15,7 @@ _SEPARATORS = "=:"
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_KEY_END = re.compile(f"[{re.escape(_SEPARATORS + _WHITESPACE)}]")
 
 
 class PropertiesError(ValueError):
@@ -72,14 +73,20 @@ def _unescape(text: str) -> str:
 
 def _split_key(line: str) -> tuple[str, str]:
     """Split one logical line at the first unescaped separator, as Java's `load0` does."""
-    i = 0
-    escaped = False
-    while i < len(line):
-        char = line[i]
-        if not escaped and (char in _SEPARATORS or char in _WHITESPACE):
-            break
-        escaped = char == "\\" and not escaped
-        i += 1
+    if "\\" not in line:
+        # Nothing is escaped: the first separator or whitespace ends the key (the common
+        # case, found by one regex search instead of a loop over the characters).
+        found = _KEY_END.search(line)
+        i = found.start() if found else len(line)
+    else:
+        i = 0
+        escaped = False
+        while i < len(line):
+            char = line[i]
+            if not escaped and (char in _SEPARATORS or char in _WHITESPACE):
+                break
+            escaped = char == "\\" and not escaped
+            i += 1
     key = line[:i]
     rest = line[i:].lstrip(_WHITESPACE)
     if rest[:1] in ("=", ":") and rest:

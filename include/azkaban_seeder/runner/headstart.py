@@ -162,4 +162,4 @@ class HeadStart:
             for thread in self._started:
                 context = self._contexts.get(thread.ident or 0)
                 if context is not None and not thread.is_alive():
-                    context.client.close()
+                    context.close()

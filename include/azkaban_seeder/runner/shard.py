@@ -174,7 +174,7 @@ class ShardRunner:
             self._logs.stop()
             self._logs = None
         if self._context is not None:
-            self._context.client.close()
+            self._context.close()
             self._context = None
         shutil.rmtree(self.zip_dir, ignore_errors=True)
 

@@ -74,6 +74,11 @@ class WorkerContext:
     client: AzkabanClient
     zips: ZipCache
 
+    def close(self) -> None:
+        """Close the client and stop the zip builder thread."""
+        self.zips.close()
+        self.client.close()
+
     def build(
         self, project: ProjectPlan, prefetch: ProjectPlan | None = None, *, compare: bool = True
     ) -> ProjectResult:

@@ -1,6 +1,6 @@
 """A directory of checked project zips shared by the workers of one runner (prefetching).
 
-While a worker uploads project P (network-bound), a background thread in the same process
+While a worker uploads project P (network-bound), a builder thread in the same process
 builds and checks a project that will be dispatched soon (CPU-bound), so local work overlaps
 the upload instead of adding to it. Whichever worker is later handed that project finds its
 zip ready on disk. Claims are files created with ``O_EXCL``, so two processes never build the
@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -63,6 +64,16 @@ class ZipCache:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.spec = spec
+        # One builder thread per cache, started with the first prefetch and reused: a new
+        # thread per project cost its start-up (and a wait until it held the interpreter
+        # lock) on the worker's path to its next request.
+        self._builder: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the builder thread (waits for a build in progress; queued ones are dropped)."""
+        if self._builder is not None:
+            self._builder.shutdown(wait=True, cancel_futures=True)
+            self._builder = None
 
     def _path(self, name: str, suffix: str) -> Path:
         return self.directory / f"{name}{suffix}"
@@ -125,18 +136,14 @@ class ZipCache:
         private = self._path(project.name, f".{os.getpid()}.zip")
         return private, self._build(project, checker, private)
 
-    def prefetch(self, project: ProjectPlan, checker: Checker) -> threading.Thread | None:
-        """Start building ``project`` in a daemon thread unless someone already claimed it."""
+    def prefetch(self, project: ProjectPlan, checker: Checker) -> Future[None] | None:
+        """Have the builder thread build ``project`` unless someone already claimed it; the
+        future ends when the zip (or its ``.failed`` marker) is published."""
         if not self._claim(project.name):
             return None
-        thread = threading.Thread(
-            target=self._prefetch_quietly,
-            args=(project, checker),
-            name=f"prefetch-{project.name}",
-            daemon=True,
-        )
-        thread.start()
-        return thread
+        if self._builder is None:
+            self._builder = ThreadPoolExecutor(1, thread_name_prefix="prefetch")
+        return self._builder.submit(self._prefetch_quietly, project, checker)
 
     def _prefetch_quietly(self, project: ProjectPlan, checker: Checker) -> None:
         try:
