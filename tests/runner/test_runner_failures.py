@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children, wait_gone
-from worker_faults import crash_on, hang_on
+from worker_faults import crash_on, hang_on, no_fault
 
 from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
@@ -122,6 +122,37 @@ def test_hung_project_hits_its_deadline_and_stops_the_shard(
     assert result.error is not None
     assert "exceeded the per-project timeout" in result.error and victim in result.error
     assert "timeout" in ({p.project: p for p in result.projects}[victim].error or "")
+    assert spawned_children() == []
+
+
+def test_projects_abandoned_while_retrying_keep_their_attempts_and_retries(
+    sandbox: Any, settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request fails with HTTP 500 (retried), so both pool workers are still retrying
+    when their projects' deadline passes; the results of those abandoned projects carry what
+    their workers had tried (read from the workers' notes), not zeros."""
+    spec = small_spec(prefix)
+    shard = plan_shards(spec)[0]
+    monkeypatch.setattr(shard_module, "project_timeout", lambda *args, **kwargs: 4.0)
+    monkeypatch.setattr(shard_module, "STARTUP_ALLOWANCE", 3.0)
+    sandbox.server.controls.set_faults(rate=1.0, kinds=["http500"])
+    try:
+        result = run_shard(spec, shard, settings, fast_options(2), worker_setup=no_fault)
+    finally:
+        sandbox.server.controls.set_faults(rate=0.0)
+
+    assert result.error is not None and "exceeded the per-project timeout" in result.error
+    abandoned = [p for p in result.projects if p.error == result.error]
+    assert all(
+        (p.error or "").startswith("not started") for p in result.projects if p not in abandoned
+    )
+    assert len(abandoned) == 2, result.to_dict()
+    for project in abandoned:
+        # Each retry follows a failed attempt; the attempt in progress is not counted yet.
+        assert project.retries.get("http_500", 0) >= 1, project.to_dict()
+        assert project.attempts >= sum(project.retries.values()), project.to_dict()
+    assert sum(result.retries().values()) >= 2
+    assert not list(Path(shard_module.tempfile.gettempdir()).glob(f"*/{prefix}*.tried"))
     assert spawned_children() == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ class RetryStats:
     logins: int = 0
     relogins: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: Called (outside the lock) after each counted retry; the runner's workers use it to
+    #: leave a note of what the project in hand has tried so far (`runner.inflight`).
+    on_retry: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def count_attempt(self) -> None:
         with self._lock:
@@ -25,6 +29,8 @@ class RetryStats:
     def count_retry(self, reason: str) -> None:
         with self._lock:
             self.retries[reason] += 1
+        if self.on_retry is not None:
+            self.on_retry()
 
     def count_login(self, *, relogin: bool) -> None:
         with self._lock:

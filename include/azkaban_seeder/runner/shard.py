@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from azkaban_seeder.azkaban import (
     ConnectionSettings,
@@ -33,7 +34,7 @@ from azkaban_seeder.azkaban.health import describe_since
 from azkaban_seeder.flows import has_schedules
 from azkaban_seeder.plan import ProjectPlan, Shard
 from azkaban_seeder.progress import ProgressCounter
-from azkaban_seeder.runner import pool
+from azkaban_seeder.runner import inflight, pool
 from azkaban_seeder.runner.drift import Drift, check_drift
 from azkaban_seeder.runner.headstart import HeadStart
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
@@ -348,6 +349,7 @@ class _PoolRun:
         self.shard = shard
         self.record = record
         self.health = runner.health
+        self.zip_dir = Path(runner.zip_dir)
         # Only what the drift check left to build (labels still name the whole shard).
         self.pending: deque[ProjectPlan] = deque(drift.todo)
         self.undecided = drift.undecided
@@ -453,12 +455,16 @@ class _PoolRun:
         message = f"{self.shard.label}: {reason} while building {', '.join(names) or '-'}"
         logger.error("%s; stopping the shard", message)
         for project, _deadline in self.in_flight.values():
-            # No attempts/retries here: a worker counts them on its own client and hands them
-            # over only in the `ProjectResult` it returns when the project ends (worker.py,
-            # `WorkerContext.build`); an abandoned project never returns one, and its process
-            # is terminated next, so its counts are lost. The workers' retry lines in the log
-            # (forwarded by `worker_logs`) are the record of what they tried.
-            self.results[project.name] = ProjectResult(project=project.name, error=message)
+            # An abandoned project never returns its own result (its worker is terminated
+            # next): what it had tried is in the note its worker left at its latest retry
+            # (`inflight`); none means no retry, and only the attempt in progress is unknown.
+            tried = inflight.read(self.zip_dir, project.name) or inflight.Tried()
+            self.results[project.name] = ProjectResult(
+                project=project.name,
+                error=message,
+                attempts=tried.attempts,
+                retries=tried.retries,
+            )
         for project in self.pending:
             self.results[project.name] = ProjectResult(
                 project=project.name, error=f"{pending_prefix}: {message}"

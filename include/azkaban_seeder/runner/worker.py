@@ -40,6 +40,7 @@ from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoar
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_entries
 from azkaban_seeder.plan import ProjectPlan
+from azkaban_seeder.runner import inflight
 from azkaban_seeder.runner.errors import PreUploadCheckError
 from azkaban_seeder.runner.lifeline import die_with_parent
 from azkaban_seeder.runner.results import ProjectResult
@@ -92,17 +93,36 @@ class WorkerContext:
         retries_before = _retry_counts(self.client)
         attempts_before = _attempts(self.client)
         result = ProjectResult(project=project.name)
+
+        def tried() -> inflight.Tried:
+            return inflight.Tried(
+                attempts=_attempts(self.client) - attempts_before,
+                retries=dict(_retry_counts(self.client) - retries_before),
+            )
+
+        noted: list[bool] = []
+
+        def note_retry() -> None:
+            # If the runner abandons this project, the note is all it will know of it.
+            inflight.note(self.zips.directory, project.name, tried())
+            noted.append(True)
+
         # Names the project in every record this thread logs meanwhile (see worker_logs).
         token = current_project.set(project.name)
+        self.client.stats.on_retry = note_retry
         try:
             self._build_into(project, prefetch, result, compare=compare)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
         finally:
+            self.client.stats.on_retry = None
             current_project.reset(token)
-        result.retries = dict(_retry_counts(self.client) - retries_before)
-        result.attempts = _attempts(self.client) - attempts_before
+        if noted:
+            inflight.clear(self.zips.directory, project.name)
+        counts = tried()
+        result.retries = counts.retries
+        result.attempts = counts.attempts
         result.seconds = round(time.monotonic() - started, 3)
         return result
 

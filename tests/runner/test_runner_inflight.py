@@ -1,0 +1,42 @@
+"""In-flight notes: the latest note wins, a missing or broken note reads as None, clear
+removes it, and a client's retries reach its listener."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from azkaban_seeder.azkaban.stats import RetryStats
+from azkaban_seeder.runner import inflight
+
+
+def test_the_latest_note_is_read_back_and_clear_removes_it(tmp_path: Path) -> None:
+    inflight.note(tmp_path, "p1", inflight.Tried(attempts=2, retries={"http_503": 1}))
+    inflight.note(tmp_path, "p1", inflight.Tried(attempts=5, retries={"http_503": 3, "drop": 1}))
+
+    assert inflight.read(tmp_path, "p1") == inflight.Tried(5, {"http_503": 3, "drop": 1})
+    assert inflight.read(tmp_path, "p2") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.tried"]  # no temporary left
+
+    inflight.clear(tmp_path, "p1")
+    inflight.clear(tmp_path, "p1")  # twice is fine
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_note_reads_as_none(tmp_path: Path) -> None:
+    (tmp_path / "p1.tried").write_text('{"attempts": "many"')
+    (tmp_path / "p2.tried").write_text('{"retries": {}}')
+    assert inflight.read(tmp_path, "p1") is None
+    assert inflight.read(tmp_path, "p2") is None
+
+
+def test_each_counted_retry_reaches_the_listener() -> None:
+    stats = RetryStats()
+    seen: list[int] = []
+    stats.on_retry = lambda: seen.append(stats.total_retries)
+    stats.count_attempt()
+    stats.count_retry("http_503")
+    stats.count_retry("drop")
+    assert seen == [1, 2]
+    stats.on_retry = None
+    stats.count_retry("drop")
+    assert seen == [1, 2] and stats.total_retries == 3
