@@ -119,6 +119,19 @@ def test_requests_are_encoded_as_requests_would_and_carry_the_session_defaults(
     assert create.form["description"][0].startswith("a b&c=d é")
 
 
+def test_a_base_path_is_kept_and_percent_encoded_like_requests_does(
+    fake_azkaban: FakeAzkaban,
+) -> None:
+    """Azkaban behind a path prefix (a reverse proxy): every request goes under it, with
+    characters a URL cannot carry raw percent-encoded, as `requests` would send them."""
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    client = make_client(fake_azkaban.url + "/az kaban")
+    assert client.fetch_project_flows("p1") == ["flow_000001"]
+    login, fetch = fake_azkaban.requests
+    assert login.path == "/az%20kaban/"
+    assert fetch.path == "/az%20kaban/manager"
+
+
 def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(
     fake_azkaban: FakeAzkaban, fake_client: AzkabanClient
 ) -> None:

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 import requests
 from requests.structures import CaseInsensitiveDict
-from requests.utils import check_header_validity
+from requests.utils import check_header_validity, requote_uri
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
@@ -80,6 +80,8 @@ class Transport:
         self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._adapter = self._http.get_adapter(settings.url)
         self._default_headers = {k: str(v) for k, v in self._http.headers.items()}
+        # As requests would send it: characters a URL cannot carry raw are percent-encoded.
+        self._base_url = requote_uri(settings.url)
         self._session_id: str | None = None
         redaction.register(settings.password)
         self._logins = 0
@@ -201,7 +203,7 @@ class Transport:
         request = requests.PreparedRequest()
         request.method = method
         query = _form(params) if params else ""
-        request.url = self.settings.url + path + (f"?{query}" if query else "")
+        request.url = self._base_url + path + (f"?{query}" if query else "")
         merged: CaseInsensitiveDict[str] = CaseInsensitiveDict(self._default_headers)
         for header in headers.items():
             check_header_validity(header)  # raises InvalidHeader (a RequestException)
