@@ -106,8 +106,10 @@ class DeterministicZip:
             self._keep.append((name, data))
         encoded, flags = _encode_name(name)
         # One call (raw deflate, wbits -15): the same bytes as a compressobj's compress +
-        # flush, but a compressobj allocates and clears its ~256 KiB state per entry, which
-        # measured 8x the cost of the compression of a small file itself.
+        # flush, without a compressor object per entry. A compressor's ~256 KiB of state is
+        # allocated and cleared per entry; in a single-threaded loop that cost more than the
+        # compression (a 100-entry zip 2.6 ms -> 1.15 ms); in the pool's builder threads the
+        # allocator reused it and the two measured the same.
         packed = zlib.compress(data, COMPRESS_LEVEL, -15)
         crc = zlib.crc32(data)
         offset = self._stream.size
