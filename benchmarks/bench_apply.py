@@ -17,6 +17,8 @@ request-thread cap (default: the sandbox's, 20 like Azkaban's jetty.maxThreads; 
 ``--thread-per connection`` holds a thread per connection, as Azkaban's Jetty 6 does.
 ``--processes 4,16`` runs parts 1 and 2 once per value; ``--repeat 3`` measures each pair three
 times, alternately, and prints the median ratio (the machine is shared: single pairs vary).
+``--creates`` adds a wire loop that creates each project right before its upload, as apply
+must: its ratio to the plain wire limit is the share of apply / wire the creates alone make.
 
     .venv/bin/python benchmarks/bench_apply.py [--flows 10000] [--processes 4] [--cost]
     .venv/bin/python benchmarks/bench_apply.py --cost-ms 400 --processes 4,16 --skip-naive
@@ -162,9 +164,18 @@ def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> float
     return seconds
 
 
-def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool = False) -> float:
+def bench_wire(
+    spec: EnvSpec,
+    processes: int,
+    shape: ServerShape,
+    by_shard: bool = False,
+    *,
+    creating: bool = False,
+) -> float:
     """POST the pre-built zips from `processes` threads: all at once, or (`by_shard`) shard
-    after shard with at most `min(processes, shard)` in flight, like `apply`."""
+    after shard with at most `min(processes, shard)` in flight, like `apply`. ``creating``:
+    the projects are not pre-created; each thread creates its project (``action=create``)
+    right before the upload, inside the timing, as `apply` must."""
     projects = plan_projects(spec)
     index = {p.name: n for n, p in enumerate(projects)}
     waves = [[index[p.name] for p in shard.projects] for shard in plan_shards(spec)]
@@ -173,9 +184,10 @@ def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool
     zips = [build_project_zip_bytes(spec, p)[0] for p in projects]
     with sandbox(shape) as url:
         settings = _settings(url)
-        with AzkabanClient(settings) as client:
-            for project in projects:
-                client.create_project(project.name, "bench")
+        if not creating:
+            with AzkabanClient(settings) as client:
+                for project in projects:
+                    client.create_project(project.name, "bench")
         local = threading.local()
         clients: list[AzkabanClient] = []
 
@@ -185,6 +197,8 @@ def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool
                 client = local.client = AzkabanClient(settings)
                 client.login()
                 clients.append(client)
+            if creating:
+                client.create_project(projects[index].name, "bench")
             client.upload_project(projects[index].name, zips[index])
 
         with ThreadPoolExecutor(processes) as pool:
@@ -198,9 +212,10 @@ def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool
         for client in clients:
             client.close()
         threads = server_threads(url)
-    label = "by shard:  " if by_shard else "wire limit:"
+    label = "by shard:  " if by_shard else "creates+wire:" if creating else "wire limit:"
     print(
         f"{label} {seconds:8.2f}s  {len(projects)} pre-built zips POSTed"
+        f"{', each project created first' if creating else ''}"
         f"{f' in {len(waves)} shards' if by_shard else ''}, "
         f"{spec.flow_count / seconds:8.1f} flows/s; server threads busy at most "
         f"{threads['busy_max']}, queued at most {threads['queued_max']}"
@@ -208,21 +223,33 @@ def bench_wire(spec: EnvSpec, processes: int, shape: ServerShape, by_shard: bool
     return seconds
 
 
-def compare(spec: EnvSpec, processes: int, shape: ServerShape, repeat: int = 1) -> None:
+def compare(
+    spec: EnvSpec, processes: int, shape: ServerShape, repeat: int = 1, creates: bool = False
+) -> None:
     """Parts 1 and 2 for one process count: apply, the wire limit(s) and the ratios.
 
     ``repeat`` > 1 measures apply and the wire limit alternately that many times (each on a
     fresh sandbox) and prints the median ratio with the spread: on a shared machine one pair
-    can land in a burst of load that the other missed."""
+    can land in a burst of load that the other missed. ``creates``: also time the wire loop
+    with each project created first (the part of apply / wire that the creates alone make)."""
     options = RunOptions(processes=processes, upload_timeout=120.0)
     print(f"--- {processes} processes, {shape.describe()}")
     target = ratio_target(shape, spec.flow_count)
     ratios: list[float] = []
+    floors: list[float] = []
     for _ in range(repeat):
         applied = bench_apply(spec, options, shape)
         wire = bench_wire(spec, processes, shape)
         ratios.append(applied / wire)
         print(f"ratio apply / wire limit: {ratios[-1]:.2f} (target <= {target:.2f})")
+        if creates:
+            floors.append(bench_wire(spec, processes, shape, creating=True) / wire)
+            print(
+                f"ratio creates+wire / wire limit: {floors[-1]:.2f} (what the creates alone "
+                f"make; apply's own local work adds the rest)"
+            )
+    if creates and repeat > 1:
+        print(f"median ratio creates+wire / wire limit: {statistics.median(floors):.2f}")
     if repeat > 1:
         ordered = sorted(ratios)
         print(
@@ -303,6 +330,11 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="apply/wire pairs per process count (median)"
     )
+    parser.add_argument(
+        "--creates",
+        action="store_true",
+        help="also time the wire loop creating each project first (the creates' share)",
+    )
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--only-naive", action="store_true")
     args = parser.parse_args()
@@ -322,7 +354,7 @@ def main() -> None:
     )
     if not args.only_naive:
         for processes in counts:
-            compare(spec, processes, shape, max(1, args.repeat))
+            compare(spec, processes, shape, max(1, args.repeat), args.creates)
     if not args.skip_naive:
         sizes = [int(s) for s in args.naive_sizes.split(",")]
         bench_naive(spec, sizes, args.naive_calls, shape)
