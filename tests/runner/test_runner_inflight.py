@@ -3,10 +3,17 @@ removes it, and a client's retries reach its listener."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
+from runner_helpers import fast_options, small_spec
+
+from azkaban_seeder.azkaban import ConnectionSettings, LocalHealth
 from azkaban_seeder.azkaban.stats import RetryStats
+from azkaban_seeder.plan import plan_projects
 from azkaban_seeder.runner import inflight
+from azkaban_seeder.runner.worker import make_context
 
 
 def test_the_latest_note_is_read_back_and_clear_removes_it(tmp_path: Path) -> None:
@@ -40,3 +47,25 @@ def test_each_counted_retry_reaches_the_listener() -> None:
     stats.on_retry = None
     stats.count_retry("drop")
     assert seen == [1, 2] and stats.total_retries == 3
+
+
+def test_a_note_that_cannot_be_written_does_not_break_the_retry(
+    sandbox: Any, settings: ConnectionSettings, prefix: str, tmp_path: Path
+) -> None:
+    """The scratch directory is gone (the note cannot be written): the retry still happens
+    and the project ends with the server's error, not the note's."""
+    spec = small_spec(prefix)
+    project = plan_projects(spec)[0]
+    zips = tmp_path / "zips"
+    context = make_context(
+        spec, settings, fast_options(1, retry_attempts=2), str(zips), LocalHealth()
+    )
+    shutil.rmtree(zips)
+    sandbox.server.controls.set_faults(rate=1.0, kinds=["http500"])
+    try:
+        result = context.build(project)
+    finally:
+        sandbox.server.controls.set_faults(rate=0.0)
+        context.close()
+    assert result.error is not None and "HTTP 500" in result.error, result.error
+    assert result.retries == {"http_500": 1} and result.attempts == 2

@@ -103,8 +103,13 @@ class WorkerContext:
         noted: list[bool] = []
 
         def note_retry() -> None:
-            # If the runner abandons this project, the note is all it will know of it.
-            inflight.note(self.zips.directory, project.name, tried())
+            # If the runner abandons this project, the note is all it will know of it. Best
+            # effort: a note that cannot be written must not break the retry it reports.
+            try:
+                inflight.note(self.zips.directory, project.name, tried())
+            except OSError as exc:
+                logger.debug("no in-flight note for %s: %s", project.name, exc)
+                return
             noted.append(True)
 
         # Names the project in every record this thread logs meanwhile (see worker_logs).
