@@ -4,8 +4,9 @@
   session id for every call; `invalidate()` after a `SessionExpired` makes the next `send`
   log in again (counted as a re-login).
 - The session id travels in the ``azkaban.browser.session.id`` cookie header we set per
-  request, not in URLs, so neither we nor urllib3's debug log ever print it. The cookie jar
-  refuses server cookies, so a stale session cookie can never shadow a fresh id.
+  request, not in URLs, so neither we nor urllib3's debug log ever print it. No cookie jar
+  is kept (requests go out through the session's adapter, `_prepare`), so a stale session
+  cookie from the server can never shadow a fresh id.
 - Every request has (connect, read) timeouts; TLS verification is on unless settings say
   otherwise; POSTs carry ``X-Requested-With: XMLHttpRequest`` (spec 1.3: JSON instead of the
   login page when the session is gone).
@@ -22,7 +23,6 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import logging
 import os
 import threading
@@ -71,15 +71,16 @@ class Transport:
         self.settings = settings
         self.stats = stats
         self.fresh_after = fresh_after
+        # The session only holds the connection pools (its adapter, which `_exchange` sends
+        # through); its own settings, cookie jar and hooks are never used.
         self._http = requests.Session()
-        self._http.trust_env = False
+        self._adapter = self._http.get_adapter(settings.url)
         # Resolved once; the adapter gets them on every request (`_exchange`).
         self._proxies, self._verify = environment_settings(settings)
-        self._http.proxies, self._http.verify = self._proxies, self._verify
-        self._http.headers["User-Agent"] = f"azkaban-seeder/{__version__}"
-        self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        self._adapter = self._http.get_adapter(settings.url)
-        self._default_headers = {k: str(v) for k, v in self._http.headers.items()}
+        self._default_headers = {
+            **{k: str(v) for k, v in requests.utils.default_headers().items()},
+            "User-Agent": f"azkaban-seeder/{__version__}",
+        }
         # As requests would send it: characters a URL cannot carry raw are percent-encoded.
         self._base_url = requote_uri(settings.url)
         self._session_id: str | None = None

@@ -12,10 +12,10 @@ normally removes its note.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from azkaban_seeder.runner.zipcache import write_atomically
 
 SUFFIX = ".tried"
 
@@ -31,10 +31,8 @@ class Tried:
 
 def note(directory: Path, project: str, tried: Tried) -> None:
     """Record ``tried`` for ``project`` (replaces an earlier note)."""
-    target = directory / f"{project}{SUFFIX}"
-    pending = directory / f"{project}{SUFFIX}.{os.getpid()}.{threading.get_ident()}.tmp"
-    pending.write_text(json.dumps({"attempts": tried.attempts, "retries": tried.retries}))
-    pending.replace(target)
+    payload = json.dumps({"attempts": tried.attempts, "retries": tried.retries})
+    write_atomically(directory / f"{project}{SUFFIX}", payload)
 
 
 def read(directory: Path, project: str) -> Tried | None:

@@ -100,17 +100,18 @@ class WorkerContext:
                 retries=dict(_retry_counts(self.client) - retries_before),
             )
 
-        noted: list[bool] = []
+        noted = False
 
         def note_retry() -> None:
             # If the runner abandons this project, the note is all it will know of it. Best
             # effort: a note that cannot be written must not break the retry it reports.
+            nonlocal noted
             try:
                 inflight.note(self.zips.directory, project.name, tried())
             except OSError as exc:
                 logger.debug("no in-flight note for %s: %s", project.name, exc)
                 return
-            noted.append(True)
+            noted = True
 
         # Names the project in every record this thread logs meanwhile (see worker_logs).
         token = current_project.set(project.name)

@@ -57,6 +57,14 @@ def scratch_parent(memory_dir: Path = MEMORY_DIR) -> str | None:
     return str(memory_dir) if stats.f_bavail * stats.f_frsize >= MEMORY_DIR_MIN_FREE else None
 
 
+def write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` so that a reader sees the old file or the whole new one:
+    a temporary name unique to this process and thread, then a rename."""
+    pending = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    pending.write_text(text)
+    pending.replace(target)
+
+
 class ZipCache:
     """Checked zips under ``directory``: ``<name>.zip`` + ``<name>.ready`` (summary JSON)."""
 
@@ -108,9 +116,7 @@ class ZipCache:
     def _mark(self, name: str, suffix: str, text: str) -> None:
         """Write a marker atomically: waiters poll for it and must never see it half written
         (regression: `write_text` exposed an empty ``.ready`` -> JSONDecodeError in a waiter)."""
-        pending = self._path(name, f"{suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
-        pending.write_text(text)
-        pending.replace(self._path(name, suffix))
+        write_atomically(self._path(name, suffix), text)
 
     def _wait_ready(self, name: str) -> ZipSummary | None:
         """The summary of another process's build, or None if it failed or took too long."""
