@@ -2,15 +2,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import shutil
 import struct
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
-from azkaban_seeder.archive.deterministic import DeterministicZip
+from azkaban_seeder.archive.deterministic import (
+    COMPRESS_LEVEL,
+    MAX_WINDOW_BITS,
+    MIN_WINDOW_BITS,
+    DeterministicZip,
+    deflate,
+    window_bits,
+)
 
 
 class _Unseekable(io.RawIOBase):
@@ -139,3 +148,19 @@ def test_other_unzip_implementations_read_it(tool: list[str], tmp_path: Path) ->
     if tool[0] == "jar":
         assert (workdir / "b/c.flow").read_bytes() == ENTRIES[1][1]
         assert (workdir / "dir/job_00299.job").read_bytes() == many[-1][1]
+
+
+@pytest.mark.parametrize("size", [0, 1, 60, 250, 251, 500, 1000, 4000, 16_000, 40_000])
+def test_a_window_sized_to_the_entry_still_reaches_its_first_byte(size: int) -> None:
+    """`deflate` sizes deflate's window by the entry: the stream inflates to the entry, and a
+    repeat of the entry's opening bytes at its very end is still found (too small a window
+    would leave those bytes unmatched, a hundred literal bytes longer than zlib's default)."""
+    rng = random.Random(size)
+    opening = bytes(rng.randrange(256) for _ in range(min(size // 2, 100)))
+    middle = b"type=command\n" * ((size - 2 * len(opening)) // 13 + 1)
+    data = (opening + middle[: max(0, size - 2 * len(opening))] + opening)[:size]
+    packed = deflate(data)
+    assert zlib.decompress(packed, -15) == data
+    assert len(packed) <= len(zlib.compress(data, COMPRESS_LEVEL, -15)) + 2
+    assert MIN_WINDOW_BITS <= window_bits(size) <= MAX_WINDOW_BITS
+    assert 2 ** window_bits(size) >= size or window_bits(size) == MAX_WINDOW_BITS

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_azkaban_server import (
@@ -582,3 +584,25 @@ def test_a_ca_bundle_from_the_environment_unless_the_settings_name_one(
     assert environment_settings(off)[1] is False
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     assert environment_settings(system)[1] is True
+
+
+def test_the_connection_pool_is_looked_up_once_per_origin_not_per_request(
+    fake_azkaban: FakeAzkaban, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests' adapter rebuilds its pool key per request, a CA-bundle `isdir` included; ours
+    looks the pool up on the first request only, and every request still reaches the server."""
+    fake_azkaban.script = by_name(fetchprojectflows=FLOWS)
+    looked_up: list[str] = []
+    real_isdir = os.path.isdir
+
+    def counting_isdir(path: Any) -> bool:
+        looked_up.append(str(path))
+        return real_isdir(path)
+
+    with make_client(fake_azkaban.url, attempts=1) as client:
+        assert client.fetch_project_flows("p1") == ["flow_000001"]  # the login and one call
+        monkeypatch.setattr(os.path, "isdir", counting_isdir)
+        for _ in range(5):
+            assert client.fetch_project_flows("p1") == ["flow_000001"]
+    assert looked_up == []
+    assert len(fake_azkaban.requests) == 7

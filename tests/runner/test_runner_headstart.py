@@ -84,7 +84,7 @@ def test_a_pool_that_breaks_while_warming_is_reported_up_so_the_next_submit_rais
     executor = ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_crash)
     head = HeadStart(spec, settings, fast_options(2), str(tmp_path), LocalHealth(), threads=2)
     try:
-        head.warm(executor, 2, [])
+        head.warm(executor, 2)
         deadline = time.monotonic() + 60
         while not head.pool_up() and time.monotonic() < deadline:
             time.sleep(0.02)

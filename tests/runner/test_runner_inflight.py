@@ -56,11 +56,12 @@ def test_a_note_that_cannot_be_written_does_not_break_the_retry(
     and the project ends with the server's error, not the note's."""
     spec = small_spec(prefix)
     project = plan_projects(spec)[0]
-    zips = tmp_path / "zips"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     context = make_context(
-        spec, settings, fast_options(1, retry_attempts=2), str(zips), LocalHealth()
+        spec, settings, fast_options(1, retry_attempts=2), str(scratch), LocalHealth()
     )
-    shutil.rmtree(zips)
+    shutil.rmtree(scratch)
     sandbox.server.controls.set_faults(rate=1.0, kinds=["http500"])
     try:
         result = context.build(project)

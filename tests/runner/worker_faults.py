@@ -51,14 +51,8 @@ def _hang_if(victim: str, project_name: str) -> None:
 def _before_build(fault: Callable[[str], None]) -> None:
     original = WorkerContext.build
 
-    def build(
-        self: WorkerContext,
-        project: ProjectPlan,
-        prefetch: ProjectPlan | None = None,
-        *,
-        compare: bool = True,
-    ) -> ProjectResult:
+    def build(self: WorkerContext, project: ProjectPlan, *, compare: bool = True) -> ProjectResult:
         fault(project.name)
-        return original(self, project, prefetch, compare=compare)
+        return original(self, project, compare=compare)
 
     WorkerContext.build = build  # type: ignore[method-assign]

@@ -19,6 +19,8 @@
   is read once, when the transport is made (`environment_settings`), not on every request as
   requests does by default: that re-read costs about a millisecond of CPU per call, a fifth
   of a small upload's client time. ``.netrc`` is never consulted (we log in with a session id).
+  Likewise the connection pool is looked up once per origin (`OriginPoolAdapter`), not per
+  request.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, requote_uri
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
@@ -62,6 +66,58 @@ def environment_settings(settings: ConnectionSettings) -> tuple[dict[str, str], 
     return proxies, verify
 
 
+class OriginPoolAdapter(HTTPAdapter):
+    """requests' adapter, with the connection pool of each (origin, TLS and proxy settings)
+    looked up once and kept.
+
+    The stock adapter rebuilds the pool key on every request, and that includes an
+    ``os.path.isdir`` of the CA bundle path even for plain HTTP: a file-system call per
+    request, which in a pool worker also gives up the interpreter lock to its zip builder
+    thread and waits to get it back (a twentieth of a worker's busy time at 100,000 flows).
+    The pools stay the adapter's own (its pool manager); `close` forgets them with it."""
+
+    #: Origins whose pools are kept: as many as the pool manager keeps open.
+    MAX_ORIGINS = DEFAULT_POOLSIZE
+
+    def __init__(self) -> None:
+        super().__init__(pool_connections=self.MAX_ORIGINS)
+        self._pools: dict[tuple[str, str, str, str, str], ConnectionPool] = {}
+        self._pools_lock = threading.Lock()
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> ConnectionPool:
+        url = request.url or ""
+        scheme, _, rest = url.partition("://")
+        origin = rest.split("/", 1)[0].split("?", 1)[0]
+        key = (
+            scheme.lower(),
+            origin,
+            repr(verify),
+            repr(sorted((proxies or {}).items())),
+            repr(cert),
+        )
+        known = self._pools.get(key)
+        if known is not None:
+            return known
+        pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        with self._pools_lock:
+            # The pool manager keeps (and closes) at most `MAX_ORIGINS` pools: past that
+            # many origins, look them up every time, as the stock adapter does.
+            if len(self._pools) < self.MAX_ORIGINS:
+                self._pools[key] = pool
+        return pool
+
+    def close(self) -> None:
+        with self._pools_lock:
+            self._pools.clear()
+        super().close()
+
+
 class Transport:
     """Sends single requests (no retry loop) with the process's Azkaban session."""
 
@@ -71,10 +127,9 @@ class Transport:
         self.settings = settings
         self.stats = stats
         self.fresh_after = fresh_after
-        # The session only holds the connection pools (its adapter, which `_exchange` sends
-        # through); its own settings, cookie jar and hooks are never used.
-        self._http = requests.Session()
-        self._adapter = self._http.get_adapter(settings.url)
+        # Requests go straight through the adapter (`_exchange`); a Session's settings,
+        # cookie jar and hooks are never needed.
+        self._adapter = OriginPoolAdapter()
         # Resolved once; the adapter gets them on every request (`_exchange`).
         self._proxies, self._verify = environment_settings(settings)
         self._default_headers = {
@@ -94,7 +149,7 @@ class Transport:
         return self._session_id is not None
 
     def close(self) -> None:
-        self._http.close()
+        self._adapter.close()
 
     def is_stale(self) -> bool:
         """True if a session exists but was not used for `fresh_after` seconds (without a

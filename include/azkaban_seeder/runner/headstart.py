@@ -6,8 +6,7 @@ on 2 cores, as long as 50 zero-cost uploads or one 400 ms one). Meanwhile the ru
 has the package imported and a core to spare, so it takes the first projects itself:
 
 * a warm-up thread submits one `ready` ping per worker (that starts the fork server and the
-  workers, under `pool.hidden_main`; each worker starts building the zip of a project the
-  pool will get soon) and marks the pool up when the first ping answers;
+  workers, under `pool.hidden_main`) and marks the pool up when the first ping answers;
 * until then the runner hands projects to up to ``processes`` daemon threads of this process,
   each with its own client (`make_context`); their results arrive as ordinary futures, so the
   runner's window, deadlines and error handling treat both lanes alike;
@@ -39,8 +38,8 @@ logger = logging.getLogger(__name__)
 #: server's first fork, which takes seconds on a loaded machine).
 WARM_JOIN_SECONDS = 60.0
 
-#: One project handed to a head-start thread: (project, prefetch, compare, its future).
-_Job = tuple[ProjectPlan, ProjectPlan | None, bool, "Future[ProjectResult]"]
+#: One project handed to a head-start thread: (project, compare, its future).
+_Job = tuple[ProjectPlan, bool, "Future[ProjectResult]"]
 
 
 class HeadStart:
@@ -51,7 +50,7 @@ class HeadStart:
         spec: EnvSpec,
         settings: ConnectionSettings,
         options: RunOptions,
-        zip_dir: str,
+        scratch: str,
         health: HealthBoard,
         *,
         threads: int,
@@ -59,7 +58,7 @@ class HeadStart:
         self.spec = spec
         self.settings = settings
         self.options = options
-        self.zip_dir = zip_dir
+        self.scratch = scratch
         self.health = health
         self.threads = max(1, threads)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -73,27 +72,22 @@ class HeadStart:
 
     # --- the pool's side ---------------------------------------------------------------
 
-    def warm(
-        self, executor: ProcessPoolExecutor, workers: int, upcoming: list[ProjectPlan]
-    ) -> None:
-        """Start ``workers`` pool workers in the background, each prefetching one of the
-        ``upcoming`` projects' zips; `pool_up` turns True when the first has answered (or
-        the pool broke: the next submit then raises)."""
+    def warm(self, executor: ProcessPoolExecutor, workers: int) -> None:
+        """Start ``workers`` pool workers in the background; `pool_up` turns True when the
+        first has answered (or the pool broke: the next submit then raises)."""
         self._warmer = threading.Thread(
             target=self._warm,
-            args=(executor, workers, upcoming),
+            args=(executor, workers),
             name="pool-warmup",
             daemon=True,
         )
         self._warmer.start()
 
-    def _warm(
-        self, executor: ProcessPoolExecutor, workers: int, upcoming: list[ProjectPlan]
-    ) -> None:
+    def _warm(self, executor: ProcessPoolExecutor, workers: int) -> None:
         try:
             with pool.hidden_main():
-                for n in range(workers):
-                    future = executor.submit(ready, upcoming[n] if n < len(upcoming) else None)
+                for _ in range(workers):
+                    future = executor.submit(ready)
                     future.add_done_callback(lambda _done: self._up.set())
                     if self._up.is_set() or self._stopping.is_set():
                         break  # a worker is idle already (submits reuse it), or we are done
@@ -106,9 +100,7 @@ class HeadStart:
 
     # --- this process's side -----------------------------------------------------------
 
-    def submit(
-        self, project: ProjectPlan, prefetch: ProjectPlan | None, compare: bool
-    ) -> Future[ProjectResult]:
+    def submit(self, project: ProjectPlan, compare: bool) -> Future[ProjectResult]:
         """Build ``project`` on a head-start thread; the future never raises (like a pool
         worker, `WorkerContext.build` turns failures into the result's ``error``)."""
         future: Future[ProjectResult] = Future()
@@ -120,22 +112,22 @@ class HeadStart:
                 )
                 self._started.append(thread)
                 thread.start()
-        self._jobs.put((project, prefetch, compare, future))
+        self._jobs.put((project, compare, future))
         return future
 
     def _serve(self) -> None:
-        context = make_context(self.spec, self.settings, self.options, self.zip_dir, self.health)
+        context = make_context(self.spec, self.settings, self.options, self.scratch, self.health)
         with self._lock:
             self._contexts[threading.get_ident()] = context
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            project, prefetch, compare, future = job
+            project, compare, future = job
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(context.build(project, prefetch, compare=compare))
+                future.set_result(context.build(project, compare=compare))
             except BaseException as exc:  # build records failures; this is a last resort
                 future.set_exception(exc)
 

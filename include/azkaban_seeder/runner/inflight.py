@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from azkaban_seeder.runner.zipcache import write_atomically
+from azkaban_seeder.runner.scratch import write_atomically
 
 SUFFIX = ".tried"
 

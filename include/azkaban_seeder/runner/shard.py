@@ -38,6 +38,7 @@ from azkaban_seeder.runner import inflight, pool
 from azkaban_seeder.runner.drift import Drift, check_drift
 from azkaban_seeder.runner.headstart import HeadStart
 from azkaban_seeder.runner.results import ProjectResult, ShardResult
+from azkaban_seeder.runner.scratch import scratch_parent
 from azkaban_seeder.runner.worker import (
     WorkerContext,
     WorkerSetup,
@@ -46,7 +47,6 @@ from azkaban_seeder.runner.worker import (
     run_project,
 )
 from azkaban_seeder.runner.worker_logs import LogForwarder, make_queue
-from azkaban_seeder.runner.zipcache import scratch_parent
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -157,8 +157,8 @@ class ShardRunner:
         self._executor: ProcessPoolExecutor | None = None
         # Workers' log records, re-emitted here (started with the first pool; see worker_logs).
         self._logs: LogForwarder | None = None
-        # Checked zips shared by the workers (prefetching); removed in `close`.
-        self.zip_dir = tempfile.mkdtemp(prefix="azkaban-seeder-zips-", dir=scratch_parent())
+        # The workers' in-flight notes (`inflight`, `scratch`); removed in `close`.
+        self.scratch = tempfile.mkdtemp(prefix="azkaban-seeder-", dir=scratch_parent())
 
     def __enter__(self) -> ShardRunner:
         return self
@@ -177,7 +177,7 @@ class ShardRunner:
         if self._context is not None:
             self._context.close()
             self._context = None
-        shutil.rmtree(self.zip_dir, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def run(self, shard: Shard, on_progress: ProgressCallback | None = None) -> ShardResult:
         """Build and upload the projects of ``shard``; see `run_shard`."""
@@ -251,19 +251,18 @@ class ShardRunner:
     def _run_in_process(self, drift: Drift, record: ProgressCallback) -> dict[str, ProjectResult]:
         if self._context is None:
             self._context = make_context(
-                self.spec, self.settings, self.options, self.zip_dir, self.health
+                self.spec, self.settings, self.options, self.scratch, self.health
             )
             if self.worker_setup is not None:
                 self.worker_setup()
         results: dict[str, ProjectResult] = {}
-        following = [*drift.todo[1:], None]
-        for project, prefetch in zip(drift.todo, following, strict=True):
+        for project in drift.todo:
             unreachable = server_unreachable(self.health, self.options.outage_seconds)
             if unreachable:
                 result = ProjectResult(project=project.name, error=f"not attempted: {unreachable}")
             else:
                 compare = project.name in drift.undecided
-                result = self._context.build(project, prefetch, compare=compare)
+                result = self._context.build(project, compare=compare)
             results[project.name] = result
             record(result)
         return results
@@ -282,7 +281,7 @@ class ShardRunner:
                     self.spec,
                     self.settings,
                     self.options,
-                    self.zip_dir,
+                    self.scratch,
                     os.getpid(),
                     logging.getLogger("azkaban_seeder").getEffectiveLevel(),
                     self.worker_setup,
@@ -300,13 +299,11 @@ class ShardRunner:
                 self.spec,
                 self.settings,
                 self.options,
-                self.zip_dir,
+                self.scratch,
                 self.health,
                 threads=self.processes,
             )
-            # The head start takes the first `processes` projects; the pool the next ones.
-            upcoming = drift.todo[self.processes : 2 * self.processes]
-            head.warm(executor, self.processes, upcoming)
+            head.warm(executor, self.processes)
         run = _PoolRun(self, shard, drift, record, fresh=fresh, head=head)
         healthy = False
         try:
@@ -349,7 +346,7 @@ class _PoolRun:
         self.shard = shard
         self.record = record
         self.health = runner.health
-        self.zip_dir = Path(runner.zip_dir)
+        self.scratch = Path(runner.scratch)
         # Only what the drift check left to build (labels still name the whole shard).
         self.pending: deque[ProjectPlan] = deque(drift.todo)
         self.undecided = drift.undecided
@@ -417,16 +414,10 @@ class _PoolRun:
                 )
                 compare = project.name in self.undecided
                 if self.head is not None and not self.head.pool_up():
-                    # No prefetching here: this process's threads share one interpreter
-                    # lock, and the first wave's own zips come first.
-                    future = self.head.submit(project, None, compare)
+                    future = self.head.submit(project, compare)
                     allowance = 0.0
                 else:
-                    # The project dispatched `processes` submits from now: its zip is built
-                    # while this one uploads (see `zipcache`).
-                    ahead = self.processes - 1
-                    prefetch = self.pending[ahead] if len(self.pending) > ahead else None
-                    future = executor.submit(run_project, project, prefetch, compare)
+                    future = executor.submit(run_project, project, compare)
                     allowance = STARTUP_ALLOWANCE if self.allowance_left > 0 else 0.0
                     self.allowance_left = max(0, self.allowance_left - 1)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
@@ -458,7 +449,7 @@ class _PoolRun:
             # An abandoned project never returns its own result (its worker is terminated
             # next): what it had tried is in the note its worker left at its latest retry
             # (`inflight`); none means no retry, and only the attempt in progress is unknown.
-            tried = inflight.read(self.zip_dir, project.name) or inflight.Tried()
+            tried = inflight.read(self.scratch, project.name) or inflight.Tried()
             self.results[project.name] = ProjectResult(
                 project=project.name,
                 error=message,

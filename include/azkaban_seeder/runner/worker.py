@@ -5,12 +5,13 @@ importable on its own and never imports Airflow. Each process builds one `Azkaba
 `init_worker` (one login per process, reused for every project it handles). Workers return
 `ProjectResult` records; no exception ever crosses the process boundary.
 
-Per project: generate the flows and stream them into a zip (shared directory, see
-`zipcache`; usually prefetched while the previous project uploaded), load that zip with the
-same loader the sandbox uses (flow ids must equal the planned set), create the project if
-needed (`POST /manager action=create`), upload it (multipart `POST /manager ajax=upload`) and,
-when the spec asks for schedules, upsert one cron schedule per flow
-(`/schedule ajax=scheduleCronFlow`).
+Per project, all in this process's memory (`checked_zip`): generate the flows and write them
+into a zip, check that zip with the same loader the sandbox uses (flow ids must equal the
+planned set), create the project if needed (`POST /manager action=create`), upload it
+(multipart `POST /manager ajax=upload`) and, when the spec asks for schedules, upsert one cron
+schedule per flow (`/schedule ajax=scheduleCronFlow`). Local work and uploads overlap across
+the pool's processes, not inside one: a worker is a single thread (docs/runner.md, "One
+thread per worker").
 
 `init_worker` takes an optional ``setup`` callable that each worker process runs last (the
 runner's tests use it to make a worker crash or hang). It crosses the spawn boundary by
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from azkaban_seeder import __version__
+from azkaban_seeder.archive import ZipSummary, write_project_zip
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_entries
@@ -46,7 +49,6 @@ from azkaban_seeder.runner.lifeline import die_with_parent
 from azkaban_seeder.runner.results import ProjectResult
 from azkaban_seeder.runner.worker_logs import attach as attach_logging
 from azkaban_seeder.runner.worker_logs import current_project
-from azkaban_seeder.runner.zipcache import ZipCache
 from azkaban_seeder.spec import EnvSpec, RunOptions
 
 logger = logging.getLogger(__name__)
@@ -68,26 +70,22 @@ def _attempts(client: AzkabanClient) -> int:
 @dataclass
 class WorkerContext:
     """Everything one process needs to build projects: spec, options, its own client and the
-    runner's shared zip directory."""
+    runner's scratch directory (`scratch`: where in-flight notes go)."""
 
     spec: EnvSpec
     options: RunOptions
     client: AzkabanClient
-    zips: ZipCache
+    scratch: Path
 
     def close(self) -> None:
-        """Close the client and stop the zip builder thread."""
-        self.zips.close()
+        """Close the client."""
         self.client.close()
 
-    def build(
-        self, project: ProjectPlan, prefetch: ProjectPlan | None = None, *, compare: bool = True
-    ) -> ProjectResult:
+    def build(self, project: ProjectPlan, *, compare: bool = True) -> ProjectResult:
         """Build, check, upload (and schedule) one project; failures become ``error``.
 
-        ``prefetch``: a project dispatched soon; its zip is built in a background thread
-        while this project uploads. ``compare``: check first whether the server already
-        holds this very content (False when the runner's drift check has decided it).
+        ``compare``: check first whether the server already holds this very content (False
+        when the runner's drift check has decided it).
         """
         started = time.monotonic()
         retries_before = _retry_counts(self.client)
@@ -107,7 +105,7 @@ class WorkerContext:
             # effort: a note that cannot be written must not break the retry it reports.
             nonlocal noted
             try:
-                inflight.note(self.zips.directory, project.name, tried())
+                inflight.note(self.scratch, project.name, tried())
             except OSError as exc:
                 logger.debug("no in-flight note for %s: %s", project.name, exc)
                 return
@@ -117,7 +115,7 @@ class WorkerContext:
         token = current_project.set(project.name)
         self.client.stats.on_retry = note_retry
         try:
-            self._build_into(project, prefetch, result, compare=compare)
+            self._build_into(project, result, compare=compare)
         except Exception as exc:  # recorded, never raised across the process boundary
             logger.warning("project %s failed: %s", project.name, _describe(exc))
             result.error = _describe(exc)
@@ -125,7 +123,7 @@ class WorkerContext:
             self.client.stats.on_retry = None
             current_project.reset(token)
         if noted:
-            inflight.clear(self.zips.directory, project.name)
+            inflight.clear(self.scratch, project.name)
         counts = tried()
         result.retries = counts.retries
         result.attempts = counts.attempts
@@ -133,12 +131,7 @@ class WorkerContext:
         return result
 
     def _build_into(
-        self,
-        project: ProjectPlan,
-        prefetch: ProjectPlan | None,
-        result: ProjectResult,
-        *,
-        compare: bool = True,
+        self, project: ProjectPlan, result: ProjectResult, *, compare: bool = True
     ) -> None:
         stored_as = upload_name(project.name, content_key(self.spec, project))
         # Normally decided by the runner's drift check (`runner.drift`) before any worker
@@ -149,21 +142,13 @@ class WorkerContext:
             result.action = "skipped"
             result.flows = project.flow_count
             return
-        zip_path, summary = self.zips.obtain(project, check_zip)
-        if prefetch is not None:
-            self.zips.prefetch(prefetch, check_zip)
-        try:
-            created = self.client.ensure_project(project.name)
-            # No per-project re-read of the flow list here: the zip was checked above and
-            # `verify` compares every project afterwards; one request less per project.
-            self.client.upload_project(
-                project.name,
-                zip_path,
-                timeout=self.options.upload_timeout,
-                file_name=stored_as,
-            )
-        finally:
-            self.zips.discard(project.name, zip_path)
+        data, summary = checked_zip(self.spec, project)
+        created = self.client.ensure_project(project.name)
+        # No per-project re-read of the flow list here: the zip was checked above and
+        # `verify` compares every project afterwards; one request less per project.
+        self.client.upload_project(
+            project.name, data, timeout=self.options.upload_timeout, file_name=stored_as
+        )
         result.action = "uploaded" if created else "repaired"
         result.flows = int(summary.flows)
         result.bytes = int(summary.bytes)
@@ -232,8 +217,23 @@ def make_client(
     return AzkabanClient(settings, retry=retry_policy(options), health=health)
 
 
-def check_zip(zip_path: Path, project: ProjectPlan, entries: list[tuple[str, bytes]]) -> None:
-    """Pre-upload check of a zip just written from ``entries``, before anything is sent:
+def checked_zip(spec: EnvSpec, project: ProjectPlan) -> tuple[bytes, ZipSummary]:
+    """The zip of ``project``, written in memory and checked (`check_zip`), with its summary.
+
+    Memory, not a file: a project's zip is tens of KiB (a few MiB at the largest
+    ``flows_per_project``), and files cost a dozen system calls per project, each of which
+    gives up the interpreter lock and waits to get it back."""
+    buffer = io.BytesIO()
+    entries: list[tuple[str, bytes]] = []
+    summary = write_project_zip(spec, project, buffer, keep=entries)
+    data = buffer.getvalue()
+    check_zip(data, project, entries)
+    return data, summary
+
+
+def check_zip(data: bytes, project: ProjectPlan, entries: list[tuple[str, bytes]]) -> None:
+    """Pre-upload check of a zip (``data``) just written from ``entries``, before anything is
+    sent:
 
     * the container: the archive opens and its directory lists exactly those entries, in
       order, with their CRC-32 and sizes;
@@ -244,7 +244,7 @@ def check_zip(zip_path: Path, project: ProjectPlan, entries: list[tuple[str, byt
     entry was half the check's time, and what it would catch (a broken local header or
     deflate stream) is covered by the writer's tests against zipfile, unzip and Java."""
     try:
-        with zipfile.ZipFile(zip_path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             listed = [(i.filename, i.CRC, i.file_size) for i in archive.infolist()]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise PreUploadCheckError(f"zip would not install: unreadable archive ({exc})") from exc
@@ -286,15 +286,15 @@ def make_context(
     spec: EnvSpec,
     settings: ConnectionSettings,
     options: RunOptions,
-    zip_dir: str,
+    scratch: str,
     health: HealthBoard | None = None,
 ) -> WorkerContext:
-    """A context with a fresh client (one login, reused) and the shared zip directory."""
+    """A context with a fresh client (one login, reused) and the runner's scratch directory."""
     return WorkerContext(
         spec=spec,
         options=options,
         client=make_client(settings, options, health),
-        zips=ZipCache(zip_dir, spec),
+        scratch=Path(scratch),
     )
 
 
@@ -302,7 +302,7 @@ def init_worker(
     spec: EnvSpec,
     settings: ConnectionSettings,
     options: RunOptions,
-    zip_dir: str,
+    scratch: str,
     parent_pid: int,
     log_level: int = logging.WARNING,
     setup: WorkerSetup | None = None,
@@ -317,28 +317,22 @@ def init_worker(
         attach_logging(log_queue, log_level)
     # Ctrl-C reaches the whole process group; the parent decides and terminates us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE["context"] = make_context(spec, settings, options, zip_dir, health)
+    _STATE["context"] = make_context(spec, settings, options, scratch, health)
     if setup is not None:
         setup()
 
 
-def ready(prefetch: ProjectPlan | None = None) -> int:
+def ready() -> int:
     """Pool task: answers (with this worker's pid) once the worker has started; the runner's
-    head start (`headstart`) takes it as "the pool is up". The worker starts building
-    ``prefetch`` (a project dispatched soon) first, so that project does not wait for its zip.
-    No request here: a server in an outage must not hold up the answer."""
-    context = _STATE.get("context")
-    if context is not None and prefetch is not None:
-        context.zips.prefetch(prefetch, check_zip)
+    head start (`headstart`) takes it as "the pool is up". No request here: a server in an
+    outage must not hold up the answer."""
     return os.getpid()
 
 
-def run_project(
-    project: ProjectPlan, prefetch: ProjectPlan | None = None, compare: bool = True
-) -> ProjectResult:
-    """Pool task: build one project with this process's context (prefetching the next);
-    ``compare``: see `WorkerContext.build`."""
+def run_project(project: ProjectPlan, compare: bool = True) -> ProjectResult:
+    """Pool task: build one project with this process's context; ``compare``: see
+    `WorkerContext.build`."""
     context = _STATE.get("context")
     if context is None:
         return ProjectResult(project=project.name, error="worker not initialised")
-    return context.build(project, prefetch, compare=compare)
+    return context.build(project, compare=compare)
