@@ -248,7 +248,7 @@ def check_zip(data: bytes, project: ProjectPlan, entries: list[tuple[str, bytes]
             listed = [(i.filename, i.CRC, i.file_size) for i in archive.infolist()]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise PreUploadCheckError(f"zip would not install: unreadable archive ({exc})") from exc
-    written = [(name, zlib.crc32(data), len(data)) for name, data in entries]
+    written = [(name, zlib.crc32(content), len(content)) for name, content in entries]
     if listed != written:
         raise PreUploadCheckError(
             f"the archive lists {len(listed)} entries, not the {len(written)} written"
