@@ -99,8 +99,11 @@ def write_project_zip(
     return _write(spec, project, out, keep)
 
 
-def build_project_zip_bytes(spec: EnvSpec, project: ProjectPlan) -> tuple[bytes, ZipSummary]:
-    """The zip of ``project`` in memory, with its summary."""
+def build_project_zip_bytes(
+    spec: EnvSpec, project: ProjectPlan, *, keep: list[tuple[str, bytes]] | None = None
+) -> tuple[bytes, ZipSummary]:
+    """The zip of ``project`` in memory, with its summary; ``keep``: as in
+    `write_project_zip`."""
     buffer = io.BytesIO()
-    summary = _write(spec, project, buffer)
+    summary = _write(spec, project, buffer, keep)
     return buffer.getvalue(), summary

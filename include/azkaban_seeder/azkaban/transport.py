@@ -72,8 +72,7 @@ class OriginPoolAdapter(HTTPAdapter):
 
     The stock adapter rebuilds the pool key on every request, and that includes an
     ``os.path.isdir`` of the CA bundle path even for plain HTTP: a file-system call per
-    request, which in a pool worker also gives up the interpreter lock to its zip builder
-    thread and waits to get it back (a twentieth of a worker's busy time at 100,000 flows).
+    request, which gives up the interpreter lock and waits to get it back.
     The pools stay the adapter's own (its pool manager); `close` forgets them with it."""
 
     #: Origins whose pools are kept: as many as the pool manager keeps open.

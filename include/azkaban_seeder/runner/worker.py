@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from azkaban_seeder import __version__
-from azkaban_seeder.archive import ZipSummary, write_project_zip
+from azkaban_seeder.archive import ZipSummary, build_project_zip_bytes
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_entries
@@ -223,10 +223,8 @@ def checked_zip(spec: EnvSpec, project: ProjectPlan) -> tuple[bytes, ZipSummary]
     Memory, not a file: a project's zip is tens of KiB (a few MiB at the largest
     ``flows_per_project``), and files cost a dozen system calls per project, each of which
     gives up the interpreter lock and waits to get it back."""
-    buffer = io.BytesIO()
     entries: list[tuple[str, bytes]] = []
-    summary = write_project_zip(spec, project, buffer, keep=entries)
-    data = buffer.getvalue()
+    data, summary = build_project_zip_bytes(spec, project, keep=entries)
     check_zip(data, project, entries)
     return data, summary
 
