@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children
@@ -55,6 +56,25 @@ def test_a_fresh_pool_gets_a_head_start_and_the_result_is_exact(
     counts = _head_start_counts(caplog)
     assert len(counts) == 1 and 1 <= counts[0] <= 5, counts
     assert any(name.startswith("head-start-") for name in built_by), built_by
+
+
+def test_head_start_threads_and_pool_workers_never_exceed_processes_at_the_server(
+    sandbox: Any, settings: ConnectionSettings, prefix: str
+) -> None:
+    """Concurrency at the server stays ``processes`` through the hand-over from the
+    head-start threads to the pool (the sliding window spans both lanes): every upload takes
+    150 ms, so the run reaches its cap, and no more than 2 requests are ever in flight."""
+    spec = small_spec(prefix, flow_count=48, projects_per_shard=12)  # 12 projects, one shard
+    sandbox.server.controls.set_costs(base_ms=150.0)
+    sandbox.server.controls.reset_stats()
+    with ShardRunner(spec, settings, fast_options(2), processes=2) as runner:
+        result = runner.run(plan_shards(spec)[0])
+
+    assert result.ok, result.to_dict()
+    assert sandbox.server.controls.stats()["in_flight_max"] == 2
+    projects = plan_projects(spec)
+    actual = flows_on_server(settings, [p.name for p in projects])
+    assert all(actual[p.name] == expected_flow_ids(p) for p in projects)
 
 
 def test_without_a_head_start_a_test_worker_setup_still_reaches_every_project(
