@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 ADMIN_USER = "admin"
 STOP_GRACE_SECONDS = 15.0
+#: How long `stop` waits for processes it SIGKILLed to be gone: the signal is delivered
+#: asynchronously, and a process inside a system call dies only when it leaves it.
+KILL_WAIT_SECONDS = 10.0
 #: Seconds the scheduler sleeps after a loop with nothing to do (Airflow: 1). A run's tasks
 #: start one hand-off after another; at 0.25 s the 6 hand-offs of a rebuild cost ~2 s less,
 #: for a few more (cheap) scheduler loops while idle.
@@ -492,15 +495,22 @@ class EmbeddedAirflow:
 
 
 def _kill_remaining(pids: set[int], deadline: float) -> None:
-    """SIGTERM-then-SIGKILL any pid of ``pids`` still alive (tasks, Pool workers)."""
+    """SIGTERM-then-SIGKILL any pid of ``pids`` still alive (tasks, Pool workers); returns
+    once every one is gone, or after `KILL_WAIT_SECONDS` more (logged)."""
     for pid in pids:
         if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
     while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
         time.sleep(0.2)
-    for pid in pids:
-        if pid_alive(pid):
-            logger.warning("pid %s ignored SIGTERM; killing it", pid)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+    killed = [pid for pid in sorted(pids) if pid_alive(pid)]
+    for pid in killed:
+        logger.warning("pid %s ignored SIGTERM; killing it", pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    until = time.monotonic() + KILL_WAIT_SECONDS
+    while time.monotonic() < until and any(pid_alive(p) for p in killed):
+        time.sleep(0.05)
+    left = [pid for pid in killed if pid_alive(pid)]
+    if left:
+        logger.warning("pid(s) %s still there %.0fs after SIGKILL", left, KILL_WAIT_SECONDS)
