@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -494,6 +494,15 @@ class EmbeddedAirflow:
         return self.client.clear_task(dag_id, run_id, task_id, map_index)
 
 
+def _wait_gone(pids: Iterable[int], until: float, *, step: float) -> list[int]:
+    """Wait until none of ``pids`` is alive or ``until`` (monotonic) passes; those still alive."""
+    alive = [pid for pid in pids if pid_alive(pid)]
+    while alive and time.monotonic() < until:
+        time.sleep(step)
+        alive = [pid for pid in alive if pid_alive(pid)]
+    return alive
+
+
 def _kill_remaining(pids: set[int], deadline: float) -> None:
     """SIGTERM-then-SIGKILL any pid of ``pids`` still alive (tasks, Pool workers); returns
     once every one is gone, or after `KILL_WAIT_SECONDS` more (logged)."""
@@ -501,16 +510,12 @@ def _kill_remaining(pids: set[int], deadline: float) -> None:
         if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-        time.sleep(0.2)
+    _wait_gone(pids, deadline, step=0.2)
     killed = [pid for pid in sorted(pids) if pid_alive(pid)]
     for pid in killed:
         logger.warning("pid %s ignored SIGTERM; killing it", pid)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-    until = time.monotonic() + KILL_WAIT_SECONDS
-    while time.monotonic() < until and any(pid_alive(p) for p in killed):
-        time.sleep(0.05)
-    left = [pid for pid in killed if pid_alive(pid)]
+    left = _wait_gone(killed, time.monotonic() + KILL_WAIT_SECONDS, step=0.05)
     if left:
         logger.warning("pid(s) %s still there %.0fs after SIGKILL", left, KILL_WAIT_SECONDS)
