@@ -21,6 +21,11 @@ times, alternately, and prints the median ratio (the machine is shared: single p
 must: its ratio to the plain wire limit is the share of apply / wire the creates alone make,
 and apply / creates+wire is what apply's own work (building, checking, the pool) adds to them.
 
+Every timed line also prints the host's CPU steal over that measurement (Linux ``/proc/stat``:
+the share of this machine's CPU time the hypervisor gave to other guests). apply keeps both
+cores busy and the wire loop about one, so steal slows apply more than the wire loop: a pair
+measured under heavy steal says more about the neighbours than about apply.
+
     .venv/bin/python benchmarks/bench_apply.py [--flows 10000] [--processes 4] [--cost]
     .venv/bin/python benchmarks/bench_apply.py --cost-ms 400 --processes 4,16 --skip-naive
 """
@@ -54,6 +59,36 @@ from azkaban_seeder.plan import ProjectPlan, plan_projects, plan_shards
 from azkaban_seeder.runner import ProjectResult, apply
 from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.verify import independent_count
+
+
+class StealMeter:
+    """The host's CPU steal over a block (``with StealMeter() as meter: ...; meter.share``):
+    steal ticks over all ticks of the ``cpu`` line of ``/proc/stat``; None where there is none."""
+
+    def __init__(self) -> None:
+        self.share: float | None = None
+        self._start: tuple[int, int] | None = None
+
+    @staticmethod
+    def ticks() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        return (fields[7], sum(fields)) if len(fields) == 8 else None
+
+    def __enter__(self) -> StealMeter:
+        self._start = self.ticks()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        end = self.ticks()
+        if self._start is not None and end is not None and end[1] > self._start[1]:
+            self.share = (end[0] - self._start[0]) / (end[1] - self._start[1])
+
+    def describe(self) -> str:
+        return "host steal n/a" if self.share is None else f"host steal {100 * self.share:.0f} %"
 
 
 def _free_port() -> int:
@@ -150,9 +185,10 @@ def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> float
             if not first:
                 first.append(time.perf_counter())
 
-        started = time.perf_counter()
-        result = apply(spec, settings, options, on_progress=done)
-        seconds = time.perf_counter() - started
+        with StealMeter() as steal:
+            started = time.perf_counter()
+            result = apply(spec, settings, options, on_progress=done)
+            seconds = time.perf_counter() - started
         threads = server_threads(url)
         counted = independent_count(settings, spec.prefix)
     print(
@@ -160,7 +196,7 @@ def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> float
         f"{len(result.failed)} failed, independent count {counted}, "
         f"{result.flows / seconds:8.1f} flows/s; first project done after "
         f"{(first[0] if first else started) - started:.2f}s; server threads busy at most "
-        f"{threads['busy_max']}, queued at most {threads['queued_max']}"
+        f"{threads['busy_max']}, queued at most {threads['queued_max']}; {steal.describe()}"
     )
     return seconds
 
@@ -206,10 +242,11 @@ def bench_wire(
             # Log every thread in before the clock starts (apply's workers log in while their
             # pool starts, which is inside its timing: the comparison favours the wire loop).
             list(pool.map(lambda _i: None, range(processes)))
-            started = time.perf_counter()
-            for wave in waves:
-                list(pool.map(post, wave))
-            seconds = time.perf_counter() - started
+            with StealMeter() as steal:
+                started = time.perf_counter()
+                for wave in waves:
+                    list(pool.map(post, wave))
+                seconds = time.perf_counter() - started
         for client in clients:
             client.close()
         threads = server_threads(url)
@@ -219,7 +256,7 @@ def bench_wire(
         f"{', each project created first' if creating else ''}"
         f"{f' in {len(waves)} shards' if by_shard else ''}, "
         f"{spec.flow_count / seconds:8.1f} flows/s; server threads busy at most "
-        f"{threads['busy_max']}, queued at most {threads['queued_max']}"
+        f"{threads['busy_max']}, queued at most {threads['queued_max']}; {steal.describe()}"
     )
     return seconds
 
