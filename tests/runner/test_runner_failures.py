@@ -9,6 +9,8 @@ import sys
 import textwrap
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,14 @@ from typing import Any
 import psutil
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children, wait_gone
-from worker_faults import crash_on, hang_on, no_fault
+from worker_faults import crash_on, exit_at_start, hang_on, no_fault
 
 from azkaban_seeder.azkaban import ConnectionSettings
 from azkaban_seeder.flows import expected_flow_ids
 from azkaban_seeder.plan import plan_projects, plan_shards
-from azkaban_seeder.runner import ShardResult, apply, run_shard
+from azkaban_seeder.runner import ShardResult, apply, pool, run_shard
 from azkaban_seeder.runner import shard as shard_module
+from azkaban_seeder.runner.worker import ready
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,6 +105,38 @@ def test_dead_worker_fails_the_shard_fast_naming_the_project(
     assert victim in (by_name[victim].error or "")
     assert all(p.error is None or "worker process died" in p.error for p in result.projects)
     assert elapsed < 60, f"a dead worker took {elapsed:.1f}s to fail the shard"
+    assert spawned_children() == []
+
+
+@pytest.mark.parametrize("head_start", [False, True], ids=["pool only", "with head start"])
+def test_a_pool_broken_before_a_submit_still_gives_every_project_a_result(
+    settings: ConnectionSettings, prefix: str, monkeypatch: pytest.MonkeyPatch, head_start: bool
+) -> None:
+    # A worker can die between the runner's last wait and its next submit; the submit then
+    # raises. Made certain here: the runner gets a pool that is broken already.
+    context = pool.multiprocessing.get_context(pool.START_METHOD)
+    broken = ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=exit_at_start)
+    with pytest.raises(BrokenProcessPool), pool.hidden_main():
+        broken.submit(ready).result(timeout=60)
+    monkeypatch.setattr(pool, "make_executor", lambda *args, **kwargs: broken)
+    spec = small_spec(prefix)
+    shard = plan_shards(spec)[0]
+
+    result = run_shard(
+        spec, shard, settings, fast_options(2), worker_setup=None if head_start else no_fault
+    )
+
+    assert [p.project for p in result.projects] == [p.name for p in shard.projects]
+    assert result.error is not None and "a worker process died" in result.error
+    unbuilt = [p for p in result.projects if p.error is not None]
+    assert unbuilt, "a broken pool built every project"
+    assert all(p.error.startswith("not started: ") for p in unbuilt if p.error)
+    if not head_start:
+        assert len(unbuilt) == len(shard.projects)
+    built = {p.project for p in result.projects if p.error is None}
+    assert flows_on_server(settings, sorted(built)) == {
+        p.name: set(expected_flow_ids(p)) for p in shard.projects if p.name in built
+    }
     assert spawned_children() == []
 
 

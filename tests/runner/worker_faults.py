@@ -28,6 +28,11 @@ def no_fault() -> None:
     runs on a pool worker."""
 
 
+def exit_at_start() -> None:
+    """A pool initializer that exits at once: the pool breaks before it runs anything."""
+    os._exit(CRASH_EXIT_CODE)
+
+
 def crash_on(project_name: str) -> None:
     """Make this process exit abruptly when it starts building ``project_name``."""
     _before_build(partial(_crash_if, project_name))

@@ -417,7 +417,14 @@ class _PoolRun:
                     future = self.head.submit(project, compare)
                     allowance = 0.0
                 else:
-                    future = executor.submit(run_project, project, compare)
+                    try:
+                        future = executor.submit(run_project, project, compare)
+                    except BaseException:
+                        # A pool that broke since the last wait refuses the submit: the
+                        # project never started, so it goes back to the queue and `_abort`
+                        # reports it with the others (without this it had no result at all).
+                        self.pending.appendleft(project)
+                        raise
                     allowance = STARTUP_ALLOWANCE if self.allowance_left > 0 else 0.0
                     self.allowance_left = max(0, self.allowance_left - 1)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
@@ -443,7 +450,9 @@ class _PoolRun:
                 self.results[project.name] = future.result()
                 del self.in_flight[future]
         names = [project.name for project, _deadline in self.in_flight.values()]
-        message = f"{self.shard.label}: {reason} while building {', '.join(names) or '-'}"
+        message = f"{self.shard.label}: {reason}"
+        if names:
+            message += f" while building {', '.join(names)}"
         logger.error("%s; stopping the shard", message)
         for project, _deadline in self.in_flight.values():
             # An abandoned project never returns its own result (its worker is terminated
