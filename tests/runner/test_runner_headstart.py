@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from runner_helpers import fast_options, flows_on_server, small_spec, spawned_children
+from worker_faults import exit_at_start
 
 from azkaban_seeder.azkaban import ConnectionSettings, LocalHealth
 from azkaban_seeder.flows import expected_flow_ids
@@ -91,17 +91,13 @@ def _noop() -> None:
     """A worker_setup that does nothing (module level: it crosses to the pool by pickling)."""
 
 
-def _crash() -> None:
-    os._exit(3)
-
-
 def test_a_pool_that_breaks_while_warming_is_reported_up_so_the_next_submit_raises(
     tmp_path: object,
 ) -> None:
     spec = small_spec("headstart")
     settings = ConnectionSettings(url="http://127.0.0.1:9", user="u", password="p")
     context = pool.multiprocessing.get_context(pool.START_METHOD)
-    executor = ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_crash)
+    executor = ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=exit_at_start)
     head = HeadStart(spec, settings, fast_options(2), str(tmp_path), LocalHealth(), threads=2)
     try:
         head.warm(executor, 2)

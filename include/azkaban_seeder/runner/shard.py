@@ -408,7 +408,9 @@ class _PoolRun:
         # Children are started inside submit(); keep __main__ hidden while that happens.
         with pool.hidden_main():
             while self.pending and len(self.in_flight) < self.processes:
-                project = self.pending.popleft()
+                # Taken off the queue only once submitted: a pool that broke since the last
+                # wait refuses the submit, and `_abort` then reports the project "not started".
+                project = self.pending[0]
                 limit = project_timeout(
                     self.options, self.settings, project.flow_count, scheduled=scheduled
                 )
@@ -417,17 +419,11 @@ class _PoolRun:
                     future = self.head.submit(project, compare)
                     allowance = 0.0
                 else:
-                    try:
-                        future = executor.submit(run_project, project, compare)
-                    except BaseException:
-                        # A pool that broke since the last wait refuses the submit: the
-                        # project never started, so it goes back to the queue and `_abort`
-                        # reports it with the others (without this it had no result at all).
-                        self.pending.appendleft(project)
-                        raise
+                    future = executor.submit(run_project, project, compare)
                     allowance = STARTUP_ALLOWANCE if self.allowance_left > 0 else 0.0
                     self.allowance_left = max(0, self.allowance_left - 1)
                 self.in_flight[future] = (project, time.monotonic() + limit + allowance)
+                self.pending.popleft()
 
     def _next_wait(self) -> float:
         if not self.in_flight:
