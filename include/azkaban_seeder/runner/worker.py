@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import logging
 import os
 import signal
 import time
-import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +37,7 @@ from typing import Any
 
 from azkaban_seeder import __version__
 from azkaban_seeder.archive import ZipSummary, build_project_zip_bytes
+from azkaban_seeder.archive.listing import UnreadableArchive, list_entries
 from azkaban_seeder.azkaban import AzkabanClient, ConnectionSettings, HealthBoard, RetryPolicy
 from azkaban_seeder.flows import expected_flow_ids, flow_id_for, has_schedules, schedule_of
 from azkaban_seeder.loaders import InstallError, load_project_entries
@@ -233,8 +232,9 @@ def check_zip(data: bytes, project: ProjectPlan, entries: list[tuple[str, bytes]
     """Pre-upload check of a zip (``data``) just written from ``entries``, before anything is
     sent:
 
-    * the container: the archive opens and its directory lists exactly those entries, in
-      order, with their CRC-32 and sizes;
+    * the container: the archive's directory (read back by `archive.listing`) lists exactly
+      those entries, in order, with their CRC-32 and sizes, each local header where the
+      directory points;
     * the content: the shared loader (the sandbox's) finds no errors in those entries, and
       the top-level flow ids equal the planned set.
 
@@ -242,9 +242,8 @@ def check_zip(data: bytes, project: ProjectPlan, entries: list[tuple[str, bytes]
     entry was half the check's time, and what it would catch (a broken local header or
     deflate stream) is covered by the writer's tests against zipfile, unzip and Java."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            listed = [(i.filename, i.CRC, i.file_size) for i in archive.infolist()]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        listed = list_entries(data)
+    except UnreadableArchive as exc:
         raise PreUploadCheckError(f"zip would not install: unreadable archive ({exc})") from exc
     written = [(name, zlib.crc32(content), len(content)) for name, content in entries]
     if listed != written:
