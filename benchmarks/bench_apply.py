@@ -26,7 +26,11 @@ the share of this machine's CPU time the hypervisor gave to other guests). apply
 cores busy and the wire loop about one, so steal slows apply more than the wire loop: a pair
 measured under heavy steal says more about the neighbours than about apply. With ``--repeat``,
 the pairs whose two runs both saw at most 10 % steal get a median of their own, printed after
-the median of all pairs (never instead of it).
+the median of all pairs (never instead of it). A second line per run splits the CPU
+(`CpuMeter`): the sandbox's CPU per project and its share of one core, the rest of the machine's
+busy CPU per project (ours: the runner and its pool, or the wire loop's threads), and how busy
+the cores were. The sandbox is one interpreter, so its serial work bounds both loops: when
+apply's sandbox line is as large as the wire's, the pair was slow on the server's side.
 
     .venv/bin/python benchmarks/bench_apply.py [--flows 10000] [--processes 4] [--cost]
     .venv/bin/python benchmarks/bench_apply.py --cost-ms 400 --processes 4,16 --skip-naive
@@ -91,6 +95,72 @@ class StealMeter:
 
     def describe(self) -> str:
         return "host steal n/a" if self.share is None else f"host steal {100 * self.share:.0f} %"
+
+
+class CpuMeter:
+    """Where the CPU went over a block: the machine's busy CPU-seconds (``/proc/stat``: user,
+    nice, system, irq, softirq) and the sandbox process's own (``/proc/<pid>/stat``); the rest
+    is ours (the runner, its pool, the wire loop's threads) plus anything else on the machine.
+    Apply's wall is bounded by the sandbox's serial work: it is one interpreter, so its
+    request threads take turns; this line shows whether a slow pair was the server's or
+    ours."""
+
+    HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, sandbox_pid: int | None) -> None:
+        self.pid = sandbox_pid
+        self.busy: float | None = None
+        self.sandbox: float | None = None
+        self.wall = 0.0
+        self._start: tuple[float | None, float | None, float] = (None, None, 0.0)
+
+    @classmethod
+    def machine_busy(cls) -> float | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:8]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq = fields
+        return (user + nice + system + irq + softirq) / cls.HZ
+
+    def process_cpu(self) -> float | None:
+        if self.pid is None:
+            return None
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / self.HZ  # utime, stime
+
+    def __enter__(self) -> CpuMeter:
+        self._start = (self.machine_busy(), self.process_cpu(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        busy, sandbox, started = self._start
+        self.wall = time.perf_counter() - started
+        end_busy, end_sandbox = self.machine_busy(), self.process_cpu()
+        if busy is not None and end_busy is not None:
+            self.busy = end_busy - busy
+        if sandbox is not None and end_sandbox is not None:
+            self.sandbox = end_sandbox - sandbox
+
+    def describe(self, projects: int) -> str:
+        if self.busy is None or self.sandbox is None or not projects or not self.wall:
+            return "CPU split n/a"
+        cores = os.cpu_count() or 1
+        return (
+            f"CPU per project: sandbox {1000 * self.sandbox / projects:.2f} ms "
+            f"({100 * self.sandbox / self.wall:.0f} % of a core), ours and the rest "
+            f"{1000 * (self.busy - self.sandbox) / projects:.2f} ms; machine "
+            f"{100 * self.busy / self.wall / cores:.0f} % busy"
+        )
+
+
+#: The sandbox process of each running `sandbox()`, by URL (for `CpuMeter`).
+SANDBOX_PIDS: dict[str, int] = {}
 
 
 def _free_port() -> int:
@@ -164,6 +234,7 @@ def sandbox(shape: ServerShape) -> Iterator[str]:
         ]  # fmt: skip
         proc = subprocess.Popen(argv + shape.argv())
         url = f"http://127.0.0.1:{port}"
+        SANDBOX_PIDS[url] = proc.pid
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -176,6 +247,7 @@ def sandbox(shape: ServerShape) -> Iterator[str]:
                     time.sleep(0.1)
             yield url
         finally:
+            SANDBOX_PIDS.pop(url, None)
             proc.terminate()
             proc.wait(timeout=30)
 
@@ -199,7 +271,7 @@ def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> Timed
             if not first:
                 first.append(time.perf_counter())
 
-        with StealMeter() as steal:
+        with StealMeter() as steal, CpuMeter(SANDBOX_PIDS.get(url)) as cpu:
             started = time.perf_counter()
             result = apply(spec, settings, options, on_progress=done)
             seconds = time.perf_counter() - started
@@ -211,6 +283,7 @@ def bench_apply(spec: EnvSpec, options: RunOptions, shape: ServerShape) -> Timed
         f"{result.flows / seconds:8.1f} flows/s; first project done after "
         f"{(first[0] if first else started) - started:.2f}s; server threads busy at most "
         f"{threads['busy_max']}, queued at most {threads['queued_max']}; {steal.describe()}"
+        f"\n            {cpu.describe(spec.project_count)}"
     )
     return Timed(seconds, steal.share)
 
@@ -256,7 +329,7 @@ def bench_wire(
             # Log every thread in before the clock starts (apply's workers log in while their
             # pool starts, which is inside its timing: the comparison favours the wire loop).
             list(pool.map(lambda _i: None, range(processes)))
-            with StealMeter() as steal:
+            with StealMeter() as steal, CpuMeter(SANDBOX_PIDS.get(url)) as cpu:
                 started = time.perf_counter()
                 for wave in waves:
                     list(pool.map(post, wave))
@@ -271,6 +344,7 @@ def bench_wire(
         f"{f' in {len(waves)} shards' if by_shard else ''}, "
         f"{spec.flow_count / seconds:8.1f} flows/s; server threads busy at most "
         f"{threads['busy_max']}, queued at most {threads['queued_max']}; {steal.describe()}"
+        f"\n            {cpu.describe(len(projects))}"
     )
     return Timed(seconds, steal.share)
 
