@@ -123,3 +123,17 @@ def test_an_undecodable_name_is_refused() -> None:
     out[30] = 0xFF  # ... in the local header too, which must carry the same name
     with pytest.raises(UnreadableArchive, match="entry 0: name is not valid UTF-8"):
         list_entries(bytes(out))
+
+
+def test_another_writers_archive_lists_as_zipfile_reads_it() -> None:
+    # zipfile's own writer, no comment: the struct path, with data descriptors, stored and
+    # deflated entries, a non-ASCII name and names out of order.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("z.job", b"type=command\n", compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("\u00fc/a.job", b"type=noop\n" * 50, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("a.job", b"")
+    data = buffer.getvalue()
+    assert data.endswith(b"\0\0")  # no comment
+    assert list_entries(data) == _with_zipfile(data)
+    assert [name for name, _crc, _size in list_entries(data)] == ["z.job", "\u00fc/a.job", "a.job"]
