@@ -20,10 +20,25 @@ entry for the central directory. `zipfile`, Java's ``ZipFile`` (Azkaban's unzip)
 from __future__ import annotations
 
 import hashlib
-import struct
 import zlib
 from types import TracebackType
 from typing import BinaryIO
+
+from azkaban_seeder.archive.records import (
+    CENTRAL,
+    CENTRAL_SIG,
+    END,
+    END64,
+    END64_SIG,
+    END_SIG,
+    LOCAL,
+    LOCAL_SIG,
+    LOCATOR64,
+    LOCATOR64_SIG,
+    MAX_16,
+    MAX_32,
+    UTF8_FLAG,
+)
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
@@ -46,15 +61,6 @@ _VERSION = 20  # 2.0: deflate; needed to extract and "made by"
 _VERSION_ZIP64 = 45
 _MADE_BY = (3 << 8) | _VERSION  # 3: Unix (so the permissions in external_attr apply)
 _DEFLATE = 8
-_UTF8_FLAG = 0x800
-_MAX_16 = 0xFFFF
-_MAX_32 = 0xFFFFFFFF
-
-_LOCAL = struct.Struct("<IHHHHHIIIHH")  # local file header (30 bytes)
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # central directory header (46 bytes)
-_END = struct.Struct("<IHHHHIIH")  # end of central directory (22 bytes)
-_END64 = struct.Struct("<IQHHIIQQQQ")  # ZIP64 end of central directory record (56 bytes)
-_LOCATOR64 = struct.Struct("<IIQI")  # ZIP64 end of central directory locator (20 bytes)
 
 
 class ZipTooLarge(ValueError):
@@ -115,15 +121,15 @@ class DeterministicZip:
         packed = deflate(data)
         crc = zlib.crc32(data)
         offset = self._stream.size
-        if len(data) > _MAX_32 or len(packed) > _MAX_32 or offset > _MAX_32:
+        if len(data) > MAX_32 or len(packed) > MAX_32 or offset > MAX_32:
             raise ZipTooLarge(f"zip entry {name!r} would pass 4 GiB (not supported)")
         sizes = (crc, len(packed), len(data), len(encoded))
         common = (flags, _DEFLATE, _DOS_TIME, _DOS_DATE, *sizes)
-        self._stream.write(_LOCAL.pack(0x04034B50, _VERSION, *common, 0) + encoded)
+        self._stream.write(LOCAL.pack(LOCAL_SIG, _VERSION, *common, 0) + encoded)
         self._stream.write(packed)
         attrs = (0, 0, 0, 0, FILE_MODE << 16, offset)  # extra, comment, disk, internal, ...
         self._central.append(
-            _CENTRAL.pack(0x02014B50, _MADE_BY, _VERSION, *common, *attrs) + encoded
+            CENTRAL.pack(CENTRAL_SIG, _MADE_BY, _VERSION, *common, *attrs) + encoded
         )
         self.entries += 1
 
@@ -137,20 +143,18 @@ class DeterministicZip:
             self._stream.write(record)
         length = self._stream.size - start
         count = self.entries
-        if start + length > _MAX_32:
+        if start + length > MAX_32:
             raise ZipTooLarge("zip archive would pass 4 GiB (not supported)")
-        if count > _MAX_16:
+        if count > MAX_16:
             # More entries than the classic end record can count: ZIP64 end record + locator;
             # the classic record then says "see ZIP64" (0xFFFF).
             end64 = self._stream.size
             versions = (_VERSION_ZIP64, _VERSION_ZIP64, 0, 0)  # made by, needed, disks
-            record = _END64.pack(
-                0x06064B50, _END64.size - 12, *versions, count, count, length, start
-            )
+            record = END64.pack(END64_SIG, END64.size - 12, *versions, count, count, length, start)
             self._stream.write(record)
-            self._stream.write(_LOCATOR64.pack(0x07064B50, 0, end64, 1))
-            count = _MAX_16
-        self._stream.write(_END.pack(0x06054B50, 0, 0, count, count, length, start, 0))
+            self._stream.write(LOCATOR64.pack(LOCATOR64_SIG, 0, end64, 1))
+            count = MAX_16
+        self._stream.write(END.pack(END_SIG, 0, 0, count, count, length, start, 0))
         self._central.clear()
         self._stream.flush()
 
@@ -202,4 +206,4 @@ def _encode_name(name: str) -> tuple[bytes, int]:
     """The name's bytes and the flags that say how to read them (UTF-8 beyond ASCII)."""
     if name.isascii():
         return name.encode("ascii"), 0
-    return name.encode("utf-8"), _UTF8_FLAG
+    return name.encode("utf-8"), UTF8_FLAG

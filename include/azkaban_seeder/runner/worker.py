@@ -239,8 +239,8 @@ def check_zip(data: bytes, project: ProjectPlan, entries: list[tuple[str, bytes]
       the top-level flow ids equal the planned set.
 
     The entries are loaded from memory rather than unzipped again: decompressing every
-    entry was half the check's time, and what it would catch (a broken local header or
-    deflate stream) is covered by the writer's tests against zipfile, unzip and Java."""
+    entry was half the check's time, and what it would catch (a broken deflate stream) is
+    covered by the writer's tests against zipfile, unzip and Java."""
     try:
         listed = list_entries(data)
     except UnreadableArchive as exc:
