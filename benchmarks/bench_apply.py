@@ -67,6 +67,17 @@ from azkaban_seeder.spec import EnvSpec, RunOptions
 from azkaban_seeder.verify import independent_count
 
 
+def cpu_ticks() -> list[int] | None:
+    """The machine's ``cpu`` line of ``/proc/stat``: user, nice, system, idle, iowait, irq,
+    softirq, steal (in clock ticks); None where there is none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields if len(fields) == 8 else None
+
+
 class StealMeter:
     """The host's CPU steal over a block (``with StealMeter() as meter: ...; meter.share``):
     steal ticks over all ticks of the ``cpu`` line of ``/proc/stat``; None where there is none."""
@@ -77,12 +88,8 @@ class StealMeter:
 
     @staticmethod
     def ticks() -> tuple[int, int] | None:
-        try:
-            with open("/proc/stat", encoding="ascii") as stat:
-                fields = [int(v) for v in stat.readline().split()[1:9]]
-        except (OSError, ValueError):
-            return None
-        return (fields[7], sum(fields)) if len(fields) == 8 else None
+        fields = cpu_ticks()
+        return (fields[7], sum(fields)) if fields is not None else None
 
     def __enter__(self) -> StealMeter:
         self._start = self.ticks()
@@ -116,12 +123,10 @@ class CpuMeter:
 
     @classmethod
     def machine_busy(cls) -> float | None:
-        try:
-            with open("/proc/stat", encoding="ascii") as stat:
-                fields = [int(v) for v in stat.readline().split()[1:8]]
-        except (OSError, ValueError):
+        fields = cpu_ticks()
+        if fields is None:
             return None
-        user, nice, system, _idle, _iowait, irq, softirq = fields
+        user, nice, system, _idle, _iowait, irq, softirq, _steal = fields
         return (user + nice + system + irq + softirq) / cls.HZ
 
     def process_cpu(self) -> float | None:
