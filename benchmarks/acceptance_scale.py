@@ -67,22 +67,18 @@ def _number(pattern: str, text: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _at_most(target: str, value: float | None, limit: float, unit: str = "") -> Verdict:
+def _bounded(target: str, value: float | None, limit: float, *, most: bool) -> Verdict:
+    """``value`` against ``limit``: at most (``most``) or at least."""
     if value is None:
         return Verdict(target, "no figure in the output", None)
-    return Verdict(target, f"{value:g}{unit} (target <= {limit:g}{unit})", value <= limit)
-
-
-def _at_least(target: str, value: float | None, limit: float, unit: str = "") -> Verdict:
-    if value is None:
-        return Verdict(target, "no figure in the output", None)
-    return Verdict(target, f"{value:g}{unit} (target >= {limit:g}{unit})", value >= limit)
+    sign, ok = ("<=", value <= limit) if most else (">=", value >= limit)
+    return Verdict(target, f"{value:g} (target {sign} {limit:g})", ok)
 
 
 def judge_dag(text: str) -> list[Verdict]:
     """`bench_dag_path.py` at 100,000 flows: the rebuild / CLI ratio."""
     ratio = _number(r"ratio rebuild / CLI: ([\d.]+)", text)
-    return [_at_most("100,000 flows: DAG run wall / CLI apply wall", ratio, 2.0)]
+    return [_bounded("100,000 flows: DAG run wall / CLI apply wall", ratio, 2.0, most=True)]
 
 
 def _largest_process(text: str) -> tuple[str, float] | None:
@@ -106,26 +102,28 @@ def judge_million(text: str) -> list[Verdict]:
         )
     )
     run = re.search(r"rebuild: (\w+) in ([\d.]+)s", text)
+    target = "1,000,000 flows: run succeeded, wall < 10 min"
     if run is None:
-        verdicts.append(Verdict("1,000,000 flows: wall < 10 min", "no figure in the output", None))
+        verdicts.append(Verdict(target, "no figure in the output", None))
     else:
         seconds = float(run.group(2))
         verdicts.append(
             Verdict(
-                "1,000,000 flows: run succeeded, wall < 10 min",
+                target,
                 f"{run.group(1)} in {seconds:g} s (target < 600 s)",
                 run.group(1) == "success" and seconds < 600,
             )
         )
     largest = _largest_process(text)
+    target = "1,000,000 flows: peak RSS of any process < 500 MB"
     if largest is None:
-        verdicts.append(Verdict("1,000,000 flows: every process < 500 MB", "no RSS table", None))
+        verdicts.append(Verdict(target, "no RSS table", None))
     else:
         role, mib = largest
         megabytes = mib * MIB / MB
         verdicts.append(
             Verdict(
-                "1,000,000 flows: peak RSS of any process < 500 MB",
+                target,
                 f"largest {megabytes:.0f} MB ({mib:.1f} MiB, {role})",
                 megabytes < 500,
             )
@@ -151,7 +149,7 @@ def judge_cost(text: str) -> list[Verdict]:
         block = re.search(rf"^--- {processes} processes.*?(?=^--- |\Z)", text, re.M | re.S)
         ratio = _number(r"ratio apply / wire limit: ([\d.]+)", block.group(0)) if block else None
         target = f"400 ms per upload, thread cap: apply / wire at {processes} concurrent uploads"
-        verdicts.append(_at_most(target, ratio, 1.10))
+        verdicts.append(_bounded(target, ratio, 1.10, most=True))
     return verdicts
 
 
@@ -160,7 +158,8 @@ def judge_zero(flows: int, limit: float) -> Callable[[str], list[Verdict]]:
 
     def judge(text: str) -> list[Verdict]:
         ratio = _number(r"median ratio apply / wire limit over \d+ pairs: ([\d.]+)", text)
-        return [_at_most(f"zero-cost server, {flows:,} flows: apply / wire", ratio, limit)]
+        target = f"zero-cost server, {flows:,} flows: apply / wire"
+        return [_bounded(target, ratio, limit, most=True)]
 
     return judge
 
@@ -220,10 +219,12 @@ def judge_incremental(text: str) -> list[Verdict]:
 def judge_celery(text: str) -> list[Verdict]:
     """`bench_celery_workers.py`: the 1 -> 2 worker ratio, both hostnames, exact."""
     ratio = _number(r"ratio 1 -> 2 workers: run wall ([\d.]+)x", text)
-    verdicts = [_at_least("2 Celery workers vs 1 (cost model on): throughput ratio", ratio, 1.6)]
+    target = "2 Celery workers vs 1 (cost model on): throughput ratio"
+    verdicts = [_bounded(target, ratio, 1.6, most=False)]
     two = re.search(r"^2 worker\(s\): (.*)$((?:\n {4}.*)*)", text, re.MULTILINE)
+    target = "2 Celery workers: shards seen on both hostnames, exact result"
     if two is None:
-        verdicts.append(Verdict("2 Celery workers: shards on both hostnames", "no row", None))
+        verdicts.append(Verdict(target, "no row", None))
         return verdicts
     hosts = re.findall(r"^ {4}(\S+): (\d+) shards", two.group(2), re.MULTILINE)
     busy = [host for host, shards in hosts if int(shards) > 0]
@@ -231,7 +232,7 @@ def judge_celery(text: str) -> list[Verdict]:
     flows = _number(r"'flow_count': (\d+)", text)
     verdicts.append(
         Verdict(
-            "2 Celery workers: shards seen on both hostnames, exact result",
+            target,
             f"{', '.join(f'{h}: {n} shards' for h, n in hosts) or 'no hostnames'}; "
             f"independent count {exact.group(1) if exact else '?'}",
             len(busy) >= 2
